@@ -1,0 +1,1 @@
+"""Ranking rules over plain data: public and private views, ties, composite and judged scores."""

@@ -1,0 +1,123 @@
+"""Find and remove what crashed runs left behind: containers, volumes, staging mounts, cgroups.
+
+Every sandbox container carries ``org.podium.sandbox=1`` and a deadline label (its wall limit
+plus a margin). A container past its deadline belongs to a run whose worker died; the reaper
+removes it with its volumes. Staging folders and parent cgroups whose run has no container left
+are removed too. Runs still within their deadline are never touched, so a reaper may run beside
+busy workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from sandbox.cgroups import PARENT_PREFIX, leftover_parents
+from sandbox.docker_errors import translate_docker_errors
+from sandbox.runner import DEADLINE_LABEL, DEFAULT_STAGING, LABEL, RUN_LABEL
+
+
+@dataclass
+class ReapReport:
+    """What one pass removed."""
+
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    staging: list[str] = field(default_factory=list)
+    cgroups: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        return (
+            f"removed {len(self.containers)} containers, {len(self.volumes)} volumes, "
+            f"{len(self.staging)} staging folders, {len(self.cgroups)} cgroups"
+        )
+
+
+def reap(
+    client: docker.DockerClient,
+    *,
+    grace_seconds: int = 0,
+    staging_root: Path = DEFAULT_STAGING,
+    now: float | None = None,
+) -> ReapReport:
+    """Remove every sandbox leftover whose deadline passed more than ``grace_seconds`` ago.
+
+    Raises:
+        EngineUnavailable: the engine could not be reached.
+    """
+    report = ReapReport()
+    cutoff = (time.time() if now is None else now) - grace_seconds
+    live_runs: set[str] = set()
+    with translate_docker_errors("listing sandbox containers"):
+        containers = client.api.containers(all=True, filters={"label": LABEL})
+    for container in containers:
+        labels = container.get("Labels") or {}
+        deadline = _deadline(labels.get(DEADLINE_LABEL))
+        if deadline is not None and deadline > cutoff:
+            live_runs.add(labels.get(RUN_LABEL, ""))
+            continue
+        with translate_docker_errors("removing a leftover sandbox container"), contextlib.suppress(
+            docker.errors.NotFound
+        ):
+            client.api.remove_container(container["Id"], v=True, force=True)
+        report.containers.append(container["Id"][:12])
+    report.volumes = _reap_volumes(client)
+    report.staging = _reap_staging(staging_root, live_runs)
+    report.cgroups = _reap_cgroups(live_runs)
+    return report
+
+
+def _deadline(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _reap_volumes(client: docker.DockerClient) -> list[str]:
+    removed: list[str] = []
+    with translate_docker_errors("listing sandbox volumes"):
+        answer = client.api.volumes(filters={"label": LABEL, "dangling": True})
+    for volume in answer.get("Volumes") or []:
+        with translate_docker_errors("removing a leftover volume"), contextlib.suppress(
+            docker.errors.APIError
+        ):
+            client.api.remove_volume(volume["Name"], force=True)
+            removed.append(volume["Name"])
+    return removed
+
+
+def _reap_staging(root: Path, live_runs: set[str]) -> list[str]:
+    removed: list[str] = []
+    if not root.is_dir():
+        return removed
+    for run_dir in root.iterdir():
+        # A run that has just made its folder may not have its container yet: leave it be.
+        if run_dir.name in live_runs or run_dir.stat().st_mtime > time.time() - 120:
+            continue
+        output = run_dir / "output"
+        if output.is_mount():
+            subprocess.run(["umount", "-l", str(output)], capture_output=True, check=False)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        removed.append(run_dir.name)
+    return removed
+
+
+def _reap_cgroups(live_runs: set[str]) -> list[str]:
+    removed: list[str] = []
+    for path in leftover_parents():
+        run_id = path.name.removeprefix(PARENT_PREFIX).removesuffix(".slice")
+        if run_id in live_runs:
+            continue
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only empty cgroups can be removed: a busy one stays
+            removed.append(path.name)
+    return sorted(set(removed))

@@ -1,0 +1,259 @@
+"""The hostile-submission catalogue of SECURITY.md, each attack a real image in the real sandbox.
+
+Every test asserts the status and the message, that the runner still runs a healthy image
+afterwards, and that no container, volume, staging folder or cgroup was left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import docker
+import pytest
+
+from sandbox.cgroups import leftover_parents
+from sandbox.limits import SandboxLimits
+from sandbox.result import RunResult, RunStatus
+from sandbox.runner import LABEL, SandboxRunner
+from tests.conftest import TEST_LABEL
+from tests.sandbox import hostile
+
+pytestmark = pytest.mark.docker
+
+FAST = SandboxLimits(wall_seconds=8, memory_mb=256, processes=32, output_mb=8, log_kb=16)
+BuildImage = Callable[..., str]
+Run = Callable[..., RunResult]
+
+
+@pytest.fixture(scope="module")
+def build_image(docker_client: docker.DockerClient, runtime_python: str) -> Iterator[BuildImage]:
+    """Build (once per module) an image from runtime-python that runs the given program."""
+    built: dict[str, str] = {}
+
+    def build(program: str, extra: str = "", user: str = "") -> str:
+        key = program + extra + user
+        if key not in built:
+            dockerfile = f"FROM {runtime_python}\n{extra}COPY main.py /app/main.py\n"
+            dockerfile += f"{user}CMD [\"python\", \"/app/main.py\"]\n"
+            built[key] = _build(docker_client, dockerfile, program)
+        return built[key]
+
+    yield build
+    for image_id in built.values():
+        docker_client.images.remove(image_id, force=True)
+
+
+def _build(client: docker.DockerClient, dockerfile: str, program: str) -> str:
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, text in (("Dockerfile", dockerfile), ("main.py", program)):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    image, _ = client.images.build(
+        fileobj=context, custom_context=True, rm=True, labels={TEST_LABEL: "1"}
+    )
+    return str(image.id)
+
+
+@pytest.fixture(scope="module")
+def runner(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> SandboxRunner:
+    return SandboxRunner(docker_client, staging_root=tmp_path_factory.mktemp("staging"))
+
+
+@pytest.fixture
+def run(
+    runner: SandboxRunner, build_image: BuildImage, tmp_path: Path, docker_client: docker.DockerClient
+) -> Iterator[Run]:
+    """Run a program as an image; afterwards check the runner is healthy and nothing leaked."""
+    inputs = tmp_path / "input"
+    inputs.mkdir()
+    (inputs / "ids.txt").write_text("1 2 3\n")
+
+    def go(program: str, limits: SandboxLimits = FAST, extra: str = "") -> RunResult:
+        output = tmp_path / f"output-{len(list(tmp_path.iterdir()))}"
+        return runner.run(build_image(program, extra), inputs, output, limits)
+
+    yield go
+    healthy = runner.run(build_image(hostile.HEALTHY), inputs, tmp_path / "healthy", FAST)
+    assert healthy.status is RunStatus.SUCCEEDED, healthy.message
+    assert healthy.stdout_tail == "ok\n"
+    assert docker_client.api.containers(all=True, filters={"label": LABEL}) == []
+    assert docker_client.api.volumes(filters={"dangling": True}).get("Volumes") in (None, [])
+    assert list(runner.staging_root.iterdir()) == []
+    assert leftover_parents() == []
+
+
+def test_fork_bomb_is_stopped_at_the_process_limit(run: Run) -> None:
+    result = run(hostile.FORK_BOMB, replace(FAST, wall_seconds=5))
+    assert result.status is RunStatus.PROCESS_LIMIT
+    assert "more than 32 processes" in result.message
+    assert "the limit for this phase is 32" in result.message
+
+
+def test_memory_bomb_is_killed_without_swap(run: Run) -> None:
+    result = run(hostile.MEMORY_BOMB, replace(FAST, memory_mb=128))
+    assert result.status is RunStatus.OUT_OF_MEMORY
+    assert result.message == (
+        "your container used more than 128 MB of memory and was stopped; "
+        "the limit for this phase is 128 MB"
+    )
+    assert result.peak_memory_mb is not None and result.peak_memory_mb <= 129
+
+
+@pytest.mark.parametrize(
+    "program", [hostile.CPU_SPIN, hostile.SLEEP_FOREVER, hostile.IGNORE_SIGTERM],
+    ids=["cpu-spin", "sleep-forever", "ignores-sigterm"],
+)  # fmt: skip
+def test_runaway_containers_are_killed_at_the_wall_limit(run: Run, program: str) -> None:
+    result = run(program, replace(FAST, wall_seconds=2))
+    assert result.status is RunStatus.TIMED_OUT
+    assert result.message == (
+        "your container ran longer than 2 s and was stopped; the limit for this phase is 2 s"
+    )
+    assert result.exit_code is None
+    assert result.wall_seconds is not None and 1.9 <= result.wall_seconds < 10
+
+
+def test_log_flood_is_capped_and_the_worker_stays_flat(run: Run) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = run(hostile.FLOOD, replace(FAST, wall_seconds=60))
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert result.status is RunStatus.SUCCEEDED, result.message
+    assert result.stdout_bytes > 200 << 20 and result.stderr_bytes > 200 << 20
+    assert result.stdout_tail.startswith("[... ")
+    assert "bytes truncated ...]" in result.stdout_tail
+    assert result.stdout_tail.endswith("LAST-LINE\n")
+    assert "\x1b" not in result.stderr_tail and "\x00" not in result.stdout_tail
+    assert "\\x1b[2J" in result.stderr_tail
+    assert len(result.stdout_tail.encode()) < 5 * (16 << 10)
+    assert grown_mb < 64
+
+
+def test_filling_tmp_fails_inside_the_container(run: Run) -> None:
+    result = run(hostile.FILL_TMP, replace(FAST, tmp_mb=8))
+    assert result.status is RunStatus.SUCCEEDED
+    assert "tmp write failed: ENOSPC" in result.stdout_tail
+
+
+def test_filling_output_is_output_too_large(run: Run) -> None:
+    result = run(hostile.FILL_OUTPUT)
+    assert result.status is RunStatus.OUTPUT_TOO_LARGE
+    assert result.message.startswith("your container wrote 9.0 MB in 1 files to /output")
+    assert result.message.endswith("the limit is 8 MB in at most 1000 files")
+    assert "output write failed" in result.stdout_tail
+
+
+def test_many_small_files_are_output_too_large(run: Run) -> None:
+    result = run(hostile.MANY_FILES)
+    assert result.status is RunStatus.OUTPUT_TOO_LARGE
+    files = int(result.message.split(" files to /output")[0].rsplit(" ", 1)[1])
+    assert 1000 < files < 5000
+    assert "Errno 28" in result.stderr_tail  # No space left on device, inside the container
+
+
+def test_no_network_of_any_kind(run: Run) -> None:
+    result = run(hostile.NETWORK)
+    assert result.status is RunStatus.SUCCEEDED, result.stderr_tail
+    seen = json.loads(result.stdout_tail)
+    assert seen.pop("interfaces") == ["lo"]
+    assert seen.pop("raw") == "PermissionError"
+    assert seen["dns"] == "gaierror"
+    assert all(outcome != "reached" for outcome in seen.values()), seen
+
+
+def test_no_docker_socket_host_files_or_other_processes(run: Run) -> None:
+    secret = Path("/tmp/podium-host-secret")
+    secret.write_text("the host's secret")
+    try:
+        result = run(hostile.HOST_ACCESS)
+    finally:
+        secret.unlink()
+    seen = json.loads(result.stdout_tail)
+    assert seen["docker_sock"] is False
+    assert seen["host_secret"] is False
+    assert seen["pids"] == [1]
+    assert "DOCKER_HOST" not in seen["env_keys"]
+    assert {"PODIUM_INPUT", "PODIUM_OUTPUT"} <= set(seen["env_keys"])
+
+
+def test_setuid_and_user_root_stay_unprivileged(run: Run) -> None:
+    result = run(hostile.PRIVILEGES, extra=hostile.PRIVILEGES_DOCKERFILE)
+    assert result.status is RunStatus.SUCCEEDED, result.stderr_tail
+    seen = json.loads(result.stdout_tail)
+    assert (seen["uid"], seen["euid"], seen["gid"]) == (65534, 65534, 65534)
+    assert seen["setuid_euid"] == "65534"
+    assert seen["cap_eff"] == "0000000000000000"
+    assert seen["no_new_privs"] == "1"
+    assert seen["root_writable"] is False and seen["etc_writable"] is False
+    assert seen["volume_writable"] is False and seen["input_writable"] is False
+    assert seen["tmp_writable"] is True
+
+
+def test_peak_memory_is_measured_from_the_cgroup(run: Run) -> None:
+    result = run(hostile.ALLOCATE_300MB, replace(FAST, memory_mb=512))
+    assert result.status is RunStatus.SUCCEEDED, result.message
+    assert result.peak_memory_mb is not None and result.peak_memory_mb >= 300
+
+
+def test_cpu_time_is_measured_from_the_cgroup(run: Run) -> None:
+    result = run(hostile.CPU_BOUND, replace(FAST, wall_seconds=30))
+    assert result.status is RunStatus.SUCCEEDED, result.message
+    assert result.cpu_seconds is not None and result.wall_seconds is not None
+    assert result.cpu_seconds >= 3.0
+    assert result.cpu_seconds == pytest.approx(result.wall_seconds, rel=0.25)
+
+
+def test_predictions_are_copied_out_without_links_or_fifos(run: Run, tmp_path: Path) -> None:
+    result = run(hostile.WRITE_PREDICTIONS)
+    assert result.status is RunStatus.SUCCEEDED, result.stderr_tail
+    (output,) = [p for p in tmp_path.glob("output-*")]
+    assert sorted(p.name for p in output.rglob("*")) == ["more.txt", "nested", "predictions.csv"]
+    assert (output / "predictions.csv").read_text() == "id,label\n1,1\n2,1\n3,1\n"
+
+
+def test_crash_is_failed_with_its_exit_code_and_stderr(run: Run) -> None:
+    result = run(hostile.CRASH)
+    assert result.status is RunStatus.FAILED
+    assert result.exit_code == 3
+    assert result.message == "your container exited with code 3; its stderr shows why"
+    assert result.stderr_tail == "about to fail\n"
+
+
+def test_image_without_entrypoint_or_cmd_is_invalid(
+    runner: SandboxRunner, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    image = docker_client.api.import_image_from_data(
+        _empty_tar(), repository="podium-test/no-cmd", tag="1"
+    )
+    image_id = json.loads(image.splitlines()[-1])["status"] if isinstance(image, str) else None
+    try:
+        result = runner.run("podium-test/no-cmd:1", tmp_path, tmp_path / "out", FAST)
+    finally:
+        docker_client.images.remove("podium-test/no-cmd:1", force=True)
+    assert image_id is None or image_id.startswith("sha256:")
+    assert result.status is RunStatus.INVALID_IMAGE
+    assert "has no ENTRYPOINT or CMD" in result.message
+
+
+def test_missing_image_is_invalid_and_never_pulled(runner: SandboxRunner, tmp_path: Path) -> None:
+    result = runner.run("podium-test/does-not-exist:1", tmp_path, tmp_path / "out", FAST)
+    assert result.status is RunStatus.INVALID_IMAGE
+    assert "no image is ever pulled" in result.message
+
+
+def _empty_tar() -> bytes:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    return data.getvalue()
