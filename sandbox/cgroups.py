@@ -36,9 +36,7 @@ class CgroupProbe:
         root: where the cgroup filesystem is mounted.
     """
 
-    def __init__(
-        self, run_id: str, *, driver: str, version: str, root: Path = CGROUP_ROOT
-    ) -> None:
+    def __init__(self, run_id: str, *, driver: str, version: str, root: Path = CGROUP_ROOT) -> None:
         self.driver = driver
         self.version = version
         self.root = root

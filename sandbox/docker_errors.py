@@ -58,14 +58,17 @@ def translate_docker_errors(
     except SandboxError:
         raise
     except docker.errors.ImageNotFound as error:
-        raise ImageError(f"the image was not found while {action} "
-                         f"({engine_explanation(error)}); no image is ever pulled: load or "
-                         "build it on this host first") from error
+        raise ImageError(
+            f"the image was not found while {action} "
+            f"({engine_explanation(error)}); no image is ever pulled: load or "
+            "build it on this host first"
+        ) from error
     except docker.errors.APIError as error:
         if _is_connection_failure(error):
             raise EngineUnavailable(_ENGINE_DOWN.format(action=action)) from error
-        raise api_error(f"the Docker engine refused {action}: "
-                        f"{engine_explanation(error)}") from error
+        raise api_error(
+            f"the Docker engine refused {action}: {engine_explanation(error)}"
+        ) from error
     except docker.errors.DockerException as error:
         if _is_connection_failure(error):
             raise EngineUnavailable(_ENGINE_DOWN.format(action=action)) from error

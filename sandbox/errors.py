@@ -2,7 +2,7 @@
 
     SandboxError                 anything the sandbox package raises
     ├── EngineUnavailable        the Docker engine cannot be reached (a platform fault: retry)
-    ├── ArchiveError             an uploaded archive is unsafe or malformed (the participant's fault)
+    ├── ArchiveError             an uploaded archive is unsafe or malformed (participant fault)
     ├── ImageError               an image cannot be loaded, built or used (the participant's fault)
     │   └── BuildError           a build context failed to build; carries the build log tail
     └── RuntimeImageError        the platform's runtime images cannot be built (an operator fault)

@@ -64,8 +64,9 @@ def reap(
         if deadline is not None and deadline > cutoff:
             live_runs.add(labels.get(RUN_LABEL, ""))
             continue
-        with translate_docker_errors("removing a leftover sandbox container"), contextlib.suppress(
-            docker.errors.NotFound
+        with (
+            translate_docker_errors("removing a leftover sandbox container"),
+            contextlib.suppress(docker.errors.NotFound),
         ):
             client.api.remove_container(container["Id"], v=True, force=True)
         report.containers.append(container["Id"][:12])
@@ -87,8 +88,9 @@ def _reap_volumes(client: docker.DockerClient) -> list[str]:
     with translate_docker_errors("listing sandbox volumes"):
         answer = client.api.volumes(filters={"label": LABEL, "dangling": True})
     for volume in answer.get("Volumes") or []:
-        with translate_docker_errors("removing a leftover volume"), contextlib.suppress(
-            docker.errors.APIError
+        with (
+            translate_docker_errors("removing a leftover volume"),
+            contextlib.suppress(docker.errors.APIError),
         ):
             client.api.remove_volume(volume["Name"], force=True)
             removed.append(volume["Name"])

@@ -110,7 +110,9 @@ class SandboxRunner:
         container_id: str | None = None
         try:
             stage.create()
-            container_id = self._create(run_id, image_id, config, input_dir, stage, probe, limits, env)
+            container_id = self._create(
+                run_id, image_id, config, input_dir, stage, probe, limits, env
+            )
             observation = self._execute(container_id, limits)
             summary = stage.summarise()
             result = verdict(observation, summary, _usage_or_none(probe), limits, image_id)
@@ -140,7 +142,9 @@ class SandboxRunner:
         env: Mapping[str, str] | None,
     ) -> str:
         api = self.client.api
-        host_config = api.create_host_config(**_host_config(input_dir, stage, probe, limits, config))
+        host_config = api.create_host_config(
+            **_host_config(input_dir, stage, probe, limits, config)
+        )
         environment = {
             "PODIUM_INPUT": "/input",
             "PODIUM_OUTPUT": "/output",

@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import certifi
 import docker
 import docker.errors
 
@@ -38,83 +40,81 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Recipe:
-    """One runtime image: where its Dockerfile is, its tag, and its build arguments."""
+    """One runtime image: its Dockerfile folder, its tag, its parent and the packages it adds."""
 
     name: str
     tag: str
     parent: str | None
-    build_args: dict[str, str] = field(default_factory=dict)
-    extra_files: tuple[Path, ...] = ()
+    requirements: tuple[str, ...] = ()
+    imports: str = ""
 
-    def digest(self, parent_digest: str) -> str:
+    def digest(self, parent_digest: str, site_ca: bytes) -> str:
         """Hash of everything that decides the image's content."""
         h = hashlib.sha256()
         h.update((RECIPES / self.name / "Dockerfile").read_bytes())
-        h.update(json.dumps(self.build_args, sort_keys=True).encode())
+        h.update(json.dumps([self.requirements, self.imports]).encode())
         h.update(parent_digest.encode())
-        for path in self.extra_files:
-            h.update(path.name.encode())
+        if self.name == "python":
+            h.update(site_ca)
         return h.hexdigest()[:16]
 
 
-def runtime_recipes(torch_wheel: Path | None) -> list[Recipe]:
-    """The three runtime images, parents first.
-
-    Args:
-        torch_wheel: the CPU torch wheel to copy into the torch image's build context, or None
-            to leave the torch image out.
-    """
+def runtime_recipes(*, torch: bool) -> list[Recipe]:
+    """The runtime images, parents first; the torch image only when asked for."""
     recipes = [
         Recipe("python", "podium/runtime-python:3.11", parent=None),
         Recipe(
-            "sklearn",
+            "packages",
             "podium/runtime-sklearn:3.11",
             parent="podium/runtime-python:3.11",
-            build_args={
-                "NUMPY_VERSION": metadata.version("numpy"),
-                "PANDAS_VERSION": metadata.version("pandas"),
-                "SKLEARN_VERSION": metadata.version("scikit-learn"),
-            },
+            requirements=tuple(
+                f"{name}=={metadata.version(name)}" for name in ("numpy", "pandas", "scikit-learn")
+            ),
+            imports="numpy, pandas, sklearn",
         ),
     ]
-    if torch_wheel is not None:
+    if torch:
         recipes.append(
             Recipe(
-                "torch",
+                "packages",
                 "podium/runtime-torch:3.11",
                 parent="podium/runtime-sklearn:3.11",
-                build_args={"TORCH_WHEEL": torch_wheel.name},
-                extra_files=(torch_wheel,),
+                requirements=(f"torch=={TORCH_VERSION}+cpu",),
+                imports="torch",
             )
         )
     return recipes
 
 
-def find_torch_wheel(work_dir: Path) -> Path:
-    """Ask the build host's pip for the CPU torch wheel it would install, without downloading.
+def download_wheels(requirements: tuple[str, ...], dest: Path) -> None:
+    """Let the build host's pip resolve and fetch wheels (with their dependencies) into ``dest``.
 
-    pip prefers the local ``+cpu`` build that sits in this machine's configured wheel folders; if
-    pip would instead fetch PyPI's multi-GB CUDA build, refuse rather than download it.
+    The host's pip knows this site's indexes, proxy certificates and local wheel folders; for
+    torch it takes the local ``+cpu`` build, never PyPI's multi-GB CUDA one.
 
     Raises:
-        RuntimeImageError: no CPU wheel of torch is available to pip on this machine.
+        RuntimeImageError: pip could not provide every wheel; the message quotes pip.
     """
-    work_dir.mkdir(parents=True, exist_ok=True)
-    for wheel in work_dir.glob(f"torch-{TORCH_VERSION}+cpu-*.whl"):
-        return wheel
+    dest.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-        "--dest", str(work_dir), f"torch=={TORCH_VERSION}+cpu",
+        sys.executable, "-m", "pip", "download", "--only-binary", ":all:",
+        "--dest", str(dest), *requirements,
     ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    wheels = list(work_dir.glob(f"torch-{TORCH_VERSION}+cpu-*.whl"))
-    if done.returncode != 0 or not wheels:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0:
         raise RuntimeImageError(
-            f"no CPU wheel of torch {TORCH_VERSION} is available to pip on this machine "
-            f"(pip said: {done.stderr.strip()[-300:]}); put torch-{TORCH_VERSION}+cpu-*.whl "
-            "in a folder listed in pip's find-links, or build without the torch image"
+            f"pip could not provide wheels for {' '.join(requirements)}: "
+            f"{done.stderr.strip()[-500:]}; check this machine's pip configuration "
+            "(`pip config list`)"
         )
-    return wheels[0]
+
+
+def site_ca_bundle() -> Path:
+    """The CA bundle this host's pip trusts (a site's TLS proxy included)."""
+    for candidate in (os.environ.get("PIP_CERT"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return Path(certifi.where())
 
 
 def debian_mirror() -> str:
@@ -158,28 +158,25 @@ class RuntimeImageBuilder:
         self.mirror = mirror
         self.log = log
 
-    def build_all(self, *, torch: bool = True, work_dir: Path | None = None) -> dict[str, str]:
+    def build_all(self, *, torch: bool = True) -> dict[str, str]:
         """Build every runtime image whose recipe changed; returns tag → image id.
 
         Raises:
             RuntimeImageError: a step failed; the message names the step and its output.
         """
-        work = work_dir or Path(tempfile.gettempdir()) / "podium-images"
-        wheel = find_torch_wheel(work / "wheels") if torch else None
+        site_ca = site_ca_bundle().read_bytes()
         parent_digest, parent_ref = self.ensure_base()
         built: dict[str, str] = {}
-        for recipe in runtime_recipes(wheel):
+        for recipe in runtime_recipes(torch=torch):
             parent = parent_ref if recipe.parent is None else recipe.parent
-            digest = recipe.digest(parent_digest)
-            built[recipe.tag] = self.ensure(recipe, parent, digest)
+            digest = recipe.digest(parent_digest, site_ca)
+            built[recipe.tag] = self.ensure(recipe, parent, digest, site_ca)
             parent_digest = digest
         return built
 
     def ensure_base(self) -> tuple[str, str]:
         """The base layer's recipe hash and image reference, building it when missing."""
-        use_registry = self.base == "registry" or (
-            self.base == "auto" and self._registry_answers()
-        )
+        use_registry = self.base == "registry" or (self.base == "auto" and self._registry_answers())
         source = "registry" if use_registry else "debootstrap"
         h = hashlib.sha256((RECIPES / "base" / "Dockerfile").read_bytes())
         h.update(f"{source}:{DEBOOTSTRAP_PACKAGES}".encode())
@@ -193,7 +190,7 @@ class RuntimeImageBuilder:
                 self._debootstrap(ref)
         return digest, ref
 
-    def ensure(self, recipe: Recipe, parent: str, digest: str) -> str:
+    def ensure(self, recipe: Recipe, parent: str, digest: str, site_ca: bytes) -> str:
         """Build one recipe unless an image with its tag and recipe hash exists."""
         with translate_docker_errors(f"inspecting {recipe.tag}"):
             try:
@@ -207,9 +204,14 @@ class RuntimeImageBuilder:
         with tempfile.TemporaryDirectory(prefix="podium-image-") as tmp:
             context = Path(tmp)
             shutil.copy2(RECIPES / recipe.name / "Dockerfile", context / "Dockerfile")
-            for path in recipe.extra_files:
-                shutil.copy2(path, context / path.name)
-            args = {"BASE": parent, **recipe.build_args}
+            (context / "site-ca.crt").write_bytes(site_ca)
+            args = {"BASE": parent}
+            if recipe.requirements:
+                self.log(
+                    f"  resolving wheels with this host's pip: {' '.join(recipe.requirements)}"
+                )
+                download_wheels(recipe.requirements, context / "wheels")
+                args |= {"REQUIREMENTS": " ".join(recipe.requirements), "IMPORTS": recipe.imports}
             return self._build_dir(context, recipe.tag, args, {RECIPE_LABEL: digest})
 
     def _registry_answers(self) -> bool:
@@ -277,7 +279,7 @@ class RuntimeImageBuilder:
         assert tar.stdout is not None
         with translate_docker_errors(f"importing {ref}"):
             self.client.api.import_image_from_stream(
-                tar.stdout, repository=repository, tag=tag, changes=["CMD [\"/bin/bash\"]"]
+                tar.stdout, repository=repository, tag=tag, changes=['CMD ["/bin/bash"]']
             )
         if tar.wait() != 0:
             raise RuntimeImageError(f"packing the bootstrapped root filesystem for {ref} failed")

@@ -58,7 +58,7 @@ def test_libraries_import_alone_in_a_fresh_process(library: str) -> None:
         f"import sys, {library}, pkgutil, importlib\n"
         f"for m in pkgutil.walk_packages({library}.__path__, '{library}.'):\n"
         "    if '.examples' not in m.name: importlib.import_module(m.name)\n"
-        f"bad = sorted({sorted(FORBIDDEN)!r} & set(k.split('.')[0] for k in sys.modules))\n"
+        f"bad = sorted(set({sorted(FORBIDDEN)!r}) & set(k.split('.')[0] for k in sys.modules))\n"
         "print(','.join(bad))\n"
     )
     done = subprocess.run(

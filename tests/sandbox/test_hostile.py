@@ -40,7 +40,7 @@ def build_image(docker_client: docker.DockerClient, runtime_python: str) -> Iter
         key = program + extra + user
         if key not in built:
             dockerfile = f"FROM {runtime_python}\n{extra}COPY main.py /app/main.py\n"
-            dockerfile += f"{user}CMD [\"python\", \"/app/main.py\"]\n"
+            dockerfile += f'{user}CMD ["python", "/app/main.py"]\n'
             built[key] = _build(docker_client, dockerfile, program)
         return built[key]
 
@@ -65,13 +65,18 @@ def _build(client: docker.DockerClient, dockerfile: str, program: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runner(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> SandboxRunner:
+def runner(
+    docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> SandboxRunner:
     return SandboxRunner(docker_client, staging_root=tmp_path_factory.mktemp("staging"))
 
 
 @pytest.fixture
 def run(
-    runner: SandboxRunner, build_image: BuildImage, tmp_path: Path, docker_client: docker.DockerClient
+    runner: SandboxRunner,
+    build_image: BuildImage,
+    tmp_path: Path,
+    docker_client: docker.DockerClient,
 ) -> Iterator[Run]:
     """Run a program as an image; afterwards check the runner is healthy and nothing leaked."""
     inputs = tmp_path / "input"
