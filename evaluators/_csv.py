@@ -1,0 +1,190 @@
+"""Low-level, bounded reading of CSV files into typed columns.
+
+Shared by the prediction reader (untrusted files) and the label reader (trusted files). Every
+function reports problems as sentences appended to a list instead of raising, so that callers
+can collect every problem in a file before giving up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evaluators.formats import ColumnSpec
+
+_BOM = b"\xef\xbb\xbf"
+_SHOWN = 5  # how many offending ids or lines a message lists
+_MAX_VALUE_CHARS = 40  # participant values are echoed back; keep them short
+# Literals a model may write for a missing float; anything else non-numeric is reported as such.
+_FLOAT_NA = ["", "nan", "NaN", "NAN"]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """Return ``"1 id"`` or ``"3 ids"``."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def first(items: Sequence[object] | np.ndarray) -> str:
+    """Join the first few items for a message: ``"1042, 17, 8"``."""
+    return ", ".join(str(x) for x in list(items[:_SHOWN]))
+
+
+def show(value: object) -> str:
+    """Quote a participant's value for a message, shortened so a message stays readable."""
+    text = str(value)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[:_MAX_VALUE_CHARS] + "..."
+    return repr(text)
+
+
+def read_capped(
+    path: str | os.PathLike[str], name: str, max_mb: int, problems: list[str]
+) -> bytes | None:
+    """Read a regular file whole, refusing links, special files and files over ``max_mb``.
+
+    Returns:
+        The bytes without a UTF-8 byte-order mark, or None after appending a problem.
+    """
+    limit = max_mb * 1024 * 1024
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        problems.append(f"{name} was not found; write it to the output folder")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        # Following a link would let a container point the scorer at a host file.
+        problems.append(f"{name} is not a regular file (links are not followed)")
+        return None
+    if info.st_size > limit:
+        problems.append(f"{name} is {info.st_size / 2**20:.1f} MB, over the {max_mb} MB limit")
+        return None
+    with Path(path).open("rb") as handle:
+        data = handle.read(limit + 1)  # the file may have grown since lstat
+    if len(data) > limit:
+        problems.append(f"{name} is over the {max_mb} MB limit")
+        return None
+    return data[len(_BOM) :] if data.startswith(_BOM) else data
+
+
+def check_text(data: bytes, name: str, problems: list[str]) -> bool:
+    """Check that ``data`` is non-empty UTF-8 text without NUL bytes."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        problems.append(
+            f"{name} is not valid UTF-8 text (first bad byte at offset {err.start}); "
+            "write a plain UTF-8 CSV file"
+        )
+        return False
+    if b"\x00" in data:
+        problems.append(f"{name} contains NUL bytes; write a plain UTF-8 CSV file")
+        return False
+    if not data.strip():
+        problems.append(f"{name} is empty; write a header line and one row per id")
+        return False
+    return True
+
+
+def check_header(data: bytes, name: str, expected: list[str], problems: list[str]) -> bool:
+    """Check the header line names exactly the ``expected`` columns, in order."""
+    line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    found = next(csv.reader([line]), [])
+    if found != expected:
+        problems.append(f"{name}: expected columns {','.join(expected)}; found {','.join(found)}")
+        return False
+    return True
+
+
+def read_typed(data: bytes, id_column: str, columns: list[ColumnSpec]) -> pd.DataFrame | None:
+    """Parse with pandas' C engine straight into the declared types.
+
+    Returns:
+        The frame, or None when any value fails to convert or a row has extra fields; the
+        caller then takes the slower path that explains what is wrong.
+    """
+    # object, not str: pandas 3 would build Arrow strings and convert them back (slow).
+    dtypes: dict[str, object] = {id_column: object}
+    na_values: dict[str, list[str]] = {id_column: []}
+    for col in columns:
+        dtypes[col.name] = {"int": np.int64, "float": np.float64, "str": object}[col.type]
+        na_values[col.name] = _FLOAT_NA if col.type == "float" else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                dtype=dtypes,
+                keep_default_na=False,
+                na_values=na_values,
+                index_col=False,
+                engine="c",
+            )
+        except (ValueError, pd.errors.ParserWarning):
+            return None  # pandas.errors.ParserError is a ValueError
+    if frame.isna().to_numpy().any() and any(c.type != "float" for c in columns):
+        return None  # a short row left a hole in a non-float column
+    return frame
+
+
+def read_strings(data: bytes, names: list[str]) -> pd.DataFrame:
+    """Parse every cell as a string (missing cells become ``""``); used to explain errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            dtype=object,
+            keep_default_na=False,
+            na_filter=False,
+            index_col=False,
+            engine="c",
+            on_bad_lines="skip",
+        )
+    return frame[names].fillna("")
+
+
+def ragged_lines(data: bytes, n_fields: int) -> list[tuple[int, int]]:
+    """Return ``(line number, field count)`` of rows without ``n_fields`` fields (slow)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    return [(reader.line_num, len(row)) for row in reader if row and len(row) != n_fields]
+
+
+def convert(values: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert strings to a column type, marking cells that do not convert.
+
+    Args:
+        values: String cells.
+        kind: ``"int"``, ``"float"`` or ``"str"``.
+
+    Returns:
+        ``(array, bad)`` where ``bad`` marks cells that are not numbers (int, float) or not
+        integers (int). Float NaN literals convert to NaN and are not marked.
+    """
+    strings = values.to_numpy(dtype=object)
+    if kind == "str":
+        return strings, np.zeros(len(strings), dtype=bool)
+    numbers = pd.to_numeric(values.replace(_FLOAT_NA, np.nan), errors="coerce").to_numpy(
+        dtype=np.float64
+    )
+    bad = np.isnan(numbers) & ~values.isin(_FLOAT_NA).to_numpy()
+    if kind == "float":
+        return numbers, bad
+    finite = np.isfinite(numbers)
+    bad |= ~finite | (np.floor(numbers, where=finite, out=np.zeros_like(numbers)) != numbers)
+    out = np.zeros(len(numbers), dtype=np.int64)
+    out[~bad] = numbers[~bad].astype(np.int64)
+    return out, bad
+
+
+def typed_column(frame: pd.DataFrame, col: ColumnSpec) -> np.ndarray:
+    """Return one column of a :func:`read_typed` frame as a numpy array."""
+    if col.type == "str":
+        return frame[col.name].to_numpy(dtype=object)
+    return frame[col.name].to_numpy(dtype=np.int64 if col.type == "int" else np.float64)
