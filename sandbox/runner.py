@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,19 @@ DEADLINE_LABEL = "org.podium.deadline"
 RUN_LABEL = "org.podium.run"
 DEFAULT_STAGING = Path("/tmp/podium-sandbox")
 _OWN_MOUNTS = ("/input", "/output", "/tmp")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything that decides how one container is created."""
+
+    run_id: str
+    image_id: str
+    config: dict[str, Any]
+    input_dir: Path
+    limits: SandboxLimits
+    env: dict[str, str]
+    command: Sequence[str] | None
 
 
 class SandboxRunner:
@@ -80,6 +94,7 @@ class SandboxRunner:
         output_dir: Path,
         limits: SandboxLimits,
         env: Mapping[str, str] | None = None,
+        command: Sequence[str] | None = None,
     ) -> RunResult:
         """Run ``image``'s own entrypoint on ``input_dir`` and copy its ``/output`` out.
 
@@ -89,6 +104,9 @@ class SandboxRunner:
             output_dir: host folder that receives the regular files the run left in ``/output``.
             limits: the hard limits of this run.
             env: extra environment (e.g. PODIUM_CHALLENGE, PODIUM_PHASE); never secrets.
+            command: run this instead of the image's entrypoint; for the platform's own
+                programs (organisers' scoring programs, model-file wrappers), under the same
+                limits. Participant images always run their own entrypoint.
 
         Returns:
             The run's result; participant faults are statuses, never exceptions.
@@ -102,7 +120,7 @@ class SandboxRunner:
             image_id, config = self._resolve(image)
         except ImageError as error:
             return RunResult(RunStatus.INVALID_IMAGE, error.message)
-        problem = _image_problem(image, config)
+        problem = None if command else _image_problem(image, config)
         if problem:
             return RunResult(RunStatus.INVALID_IMAGE, problem, image_id=image_id)
         stage = OutputStage(self.staging_root, run_id, limits.output_mb << 20, limits.output_files)
@@ -110,9 +128,8 @@ class SandboxRunner:
         container_id: str | None = None
         try:
             stage.create()
-            container_id = self._create(
-                run_id, image_id, config, input_dir, stage, probe, limits, env
-            )
+            plan = _Plan(run_id, image_id, config, input_dir, limits, dict(env or {}), command)
+            container_id = self._create(plan, stage, probe)
             observation = self._execute(container_id, limits)
             summary = stage.summarise()
             result = verdict(observation, summary, _usage_or_none(probe), limits, image_id)
@@ -130,35 +147,26 @@ class SandboxRunner:
             attrs = self.client.api.inspect_image(image)
         return str(attrs["Id"]), dict(attrs.get("Config") or {})
 
-    def _create(
-        self,
-        run_id: str,
-        image_id: str,
-        config: dict[str, Any],
-        input_dir: Path,
-        stage: OutputStage,
-        probe: CgroupProbe,
-        limits: SandboxLimits,
-        env: Mapping[str, str] | None,
-    ) -> str:
+    def _create(self, plan: _Plan, stage: OutputStage, probe: CgroupProbe) -> str:
         api = self.client.api
         host_config = api.create_host_config(
-            **_host_config(input_dir, stage, probe, limits, config)
+            **_host_config(plan.input_dir, stage, probe, plan.limits, plan.config)
         )
         environment = {
             "PODIUM_INPUT": "/input",
             "PODIUM_OUTPUT": "/output",
             "HOME": "/tmp",
-            **dict(env or {}),
+            **plan.env,
         }
         labels = {
             LABEL: "1",
-            RUN_LABEL: run_id,
-            DEADLINE_LABEL: str(int(time.time() + limits.wall_seconds + 300)),
+            RUN_LABEL: plan.run_id,
+            DEADLINE_LABEL: str(int(time.time() + plan.limits.wall_seconds + 300)),
         }
         with translate_docker_errors("creating the sandbox container"):
             created = api.create_container(
-                image_id,
+                plan.image_id,
+                entrypoint=list(plan.command) if plan.command else None,
                 user=f"{SANDBOX_UID}:{SANDBOX_UID}",
                 environment=environment,
                 labels=labels,
