@@ -134,8 +134,11 @@ def _reference(labels: Labels, predictions: Predictions) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
     if values.ndim != 1:
         raise IncompatibleMetric("class predictions need exactly one reference label column")
+    # Probability columns are named by class, so text or numeric labels both match them.
+    if predictions.kind == "probabilities":
+        return values
     text_labels = values.dtype == object
-    text_preds = predictions.kind != "probabilities" and predictions.values.dtype == object
+    text_preds = predictions.values.dtype == object
     if text_labels != text_preds:
         raise IncompatibleMetric(
             "the label column and the prediction columns must both be "

@@ -17,7 +17,11 @@ app.add_typer(images.app, name="images")
 app.add_typer(sandbox.app, name="sandbox")
 
 # Areas that other modules provide join the command when they are present.
-for _module, _name in (("podium.cli.challenge", "challenge"),):
+for _module, _name in (
+    ("podium.cli.challenge", "challenge"),
+    ("podium.cli.db", "db"),
+    ("podium.cli.users", "users"),
+):
     try:
         app.add_typer(importlib.import_module(_module).app, name=_name)
     except ModuleNotFoundError:

@@ -1,0 +1,174 @@
+"""Shared dependencies: settings, session, store, the caller, and object-level authorisation.
+
+Authorisation lives here, never in routes: a route that takes ``OrganiserChallenge`` only runs
+for an organiser (or admin) of that challenge. Participants asking for an object they may not
+know about get 404 (its existence is not revealed); callers who can see a public object but
+lack the role for an action get 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from podium.crud import roles, teams
+from podium.crud.challenges import require_challenge
+from podium.crud.errors import NotFound, PermissionDenied
+from podium.crud.tokens import user_for_token
+from podium.db.models import Challenge, Submission, Team, User
+from podium.settings import Settings
+from podium.store import Store
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def get_store(settings: SettingsDep) -> Store:
+    return Store.from_settings(settings)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=message,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_optional_user(session: SessionDep, token: TokenDep) -> User | None:
+    """The caller, or None when anonymous; a token that is sent must be valid."""
+    if token is None:
+        return None
+    user = user_for_token(session, token=token)
+    if user is None:
+        raise _unauthorised(
+            "the bearer token is invalid, expired or revoked; get a new one at /api/v1/auth/token"
+        )
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    """The caller, who must be logged in."""
+    if user is None:
+        raise _unauthorised(
+            "log in first: send 'Authorization: Bearer <token>' (get one at /api/v1/auth/token)"
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise PermissionDenied("only site administrators can do this")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def require_challenge_creator(user: CurrentUser) -> User:
+    if not (user.is_admin or user.can_create_challenges):
+        raise PermissionDenied(
+            "you may not create challenges; ask a site administrator to allow it for your account"
+        )
+    return user
+
+
+ChallengeCreator = Annotated[User, Depends(require_challenge_creator)]
+
+
+def get_challenge(slug: str, session: SessionDep, user: OptionalUser) -> Challenge:
+    """The challenge ``slug``; unpublished ones exist only for their staff and admins."""
+    challenge = require_challenge(session, slug=slug)
+    if not challenge.published and not roles.is_staff(session, user=user, challenge=challenge):
+        raise NotFound(f"no challenge {slug!r}; list them at /api/v1/challenges")
+    return challenge
+
+
+ChallengeDep = Annotated[Challenge, Depends(get_challenge)]
+
+
+def require_organiser(challenge: ChallengeDep, session: SessionDep, user: CurrentUser) -> Challenge:
+    """The challenge, for its organisers and admins only (403 for others)."""
+    if not roles.is_organiser(session, user=user, challenge=challenge):
+        raise PermissionDenied(f"only organisers of {challenge.slug} (or an admin) can do this")
+    return challenge
+
+
+OrganiserChallenge = Annotated[Challenge, Depends(require_organiser)]
+
+
+def require_judge_or_organiser(
+    challenge: ChallengeDep, session: SessionDep, user: CurrentUser
+) -> Challenge:
+    """The challenge, for its judges, organisers and admins only (403 for others)."""
+    if not roles.is_staff(session, user=user, challenge=challenge):
+        raise PermissionDenied(
+            f"only judges and organisers of {challenge.slug} (or an admin) can do this"
+        )
+    return challenge
+
+
+StaffChallenge = Annotated[Challenge, Depends(require_judge_or_organiser)]
+
+
+def get_owned_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
+    """The submission, for its author, its team, its challenge's staff and admins; else 404."""
+    submission = session.get(Submission, submission_id)
+    missing = NotFound(f"no submission {submission_id} that you can see")
+    if submission is None:
+        raise missing
+    if user.is_admin or submission.user_id == user.id:
+        return submission
+    team = session.get(Team, submission.team_id)
+    if team is not None and teams.membership(session, team=team, user=user) is not None:
+        return submission
+    challenge = session.get(Challenge, submission.challenge_id)
+    if challenge is not None and roles.is_staff(session, user=user, challenge=challenge):
+        return submission
+    raise missing
+
+
+OwnedSubmission = Annotated[Submission, Depends(get_owned_submission)]
+
+
+def get_team(team_id: int, session: SessionDep, user: CurrentUser) -> Team:
+    """A team of a challenge the caller can see (team names are public on leaderboards)."""
+    team = teams.require_team(session, team_id=team_id)
+    challenge = session.get(Challenge, team.challenge_id)
+    if challenge is None or (
+        not challenge.published and not roles.is_staff(session, user=user, challenge=challenge)
+    ):
+        raise NotFound(f"no team with id {team_id}")
+    return team
+
+
+TeamDep = Annotated[Team, Depends(get_team)]

@@ -1,0 +1,109 @@
+"""Challenges: list, read, upload a bundle, update; public data and starting-kit downloads."""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from podium.api.deps import (
+    ChallengeCreator,
+    ChallengeDep,
+    OptionalUser,
+    OrganiserChallenge,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+)
+from podium.crud import challenge_views, downloads
+from podium.crud import challenges as crud
+from podium.crud.errors import TooLarge
+from podium.db.models import ChallengeDetail, ChallengePublic, ChallengeUpdate
+from podium.store import MB, safe_filename, save_upload
+
+router = APIRouter(prefix="/challenges", tags=["challenges"])
+
+
+@router.get("", response_model=list[ChallengePublic])
+def list_challenges(session: SessionDep, user: OptionalUser) -> list[ChallengePublic]:
+    """Every challenge the caller can see, newest first."""
+    return [
+        challenge_views.challenge_public(session, challenge=c)
+        for c in crud.visible_challenges(session, user=user)
+    ]
+
+
+@router.get("/{slug}", response_model=ChallengeDetail)
+def read_challenge(
+    challenge: ChallengeDep, session: SessionDep, store: StoreDep
+) -> ChallengeDetail:
+    """A challenge's statement, phases, metrics, limits and public data."""
+    return challenge_views.challenge_detail(session, challenge=challenge, store=store)
+
+
+def _check_declared_size(request: Request, max_bytes: int) -> None:
+    # refuse early on the declared size; the streamed copy enforces the cap on real bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes + MB:
+        raise TooLarge(
+            f"the upload is larger than the limit of {max_bytes // MB} MB; make it smaller"
+        )
+
+
+@router.post("", response_model=ChallengeDetail, status_code=status.HTTP_201_CREATED)
+async def create_challenge(
+    request: Request,
+    bundle: Annotated[UploadFile, File(description="the bundle: a zip or tar.gz archive")],
+    user: ChallengeCreator,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    published: Annotated[bool, Form()] = True,
+) -> ChallengeDetail:
+    """Upload a challenge bundle; every problem with it is answered at once (422)."""
+    max_bytes = settings.max_bundle_mb * MB
+    _check_declared_size(request, max_bytes)
+    folder = store.new_upload_dir()
+    try:
+        target = folder / safe_filename(bundle.filename, "bundle.zip")
+        stored = await save_upload(bundle, target, max_bytes=max_bytes)
+        challenge = await run_in_threadpool(
+            partial(
+                crud.register_challenge,
+                session,
+                bundle_path=stored.path,
+                owner=user,
+                store=store,
+                published=published,
+            )
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return challenge_views.challenge_detail(session, challenge=challenge, store=store)
+
+
+@router.put("/{slug}", response_model=ChallengeDetail)
+def update_challenge(
+    body: ChallengeUpdate, challenge: OrganiserChallenge, session: SessionDep, store: StoreDep
+) -> ChallengeDetail:
+    """Change title, summary, tags, publication or the private reveal (organisers)."""
+    updated = crud.update_challenge(session, challenge=challenge, update=body)
+    return challenge_views.challenge_detail(session, challenge=updated, store=store)
+
+
+@router.get("/{slug}/starting-kit", response_class=FileResponse)
+def starting_kit(challenge: ChallengeDep, store: StoreDep) -> FileResponse:
+    """The starting kit, as a zip."""
+    found = downloads.starting_kit(challenge, store)
+    return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
+
+
+@router.get("/{slug}/files/{path:path}", response_class=FileResponse)
+def public_file(path: str, challenge: ChallengeDep, store: StoreDep) -> FileResponse:
+    """A public file (``name``), a folder as a zip, or a file in it (``name/inner/path``)."""
+    found = downloads.public_download(challenge, store, path)
+    return FileResponse(found.path, media_type=found.media_type, filename=found.filename)

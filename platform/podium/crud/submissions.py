@@ -1,0 +1,46 @@
+"""Submission status changes, each stamped as an event."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from podium.db.models import Submission, SubmissionEvent, SubmissionStatus
+from podium.db.types import utcnow
+
+
+def record_status(
+    session: Session,
+    submission: Submission,
+    status: SubmissionStatus,
+    detail: str = "",
+    *,
+    reason: str | None = None,
+) -> SubmissionEvent:
+    """Set ``submission``'s status and keep the change as a timestamped event.
+
+    Adds both rows to the session and flushes; the caller commits (so a status change and the
+    work it reports land in one transaction). ``reason``, when given, replaces the
+    submission's reason (what a participant reads for ``failed`` or ``error``).
+    """
+    now = utcnow()
+    submission.status = status
+    submission.updated_at = now
+    if reason is not None:
+        submission.reason = reason
+    session.add(submission)
+    session.flush()
+    assert submission.id is not None
+    event = SubmissionEvent(submission_id=submission.id, status=status, at=now, detail=detail)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_of(session: Session, *, submission: Submission) -> list[SubmissionEvent]:
+    """The submission's status events, oldest first."""
+    query = (
+        select(SubmissionEvent)
+        .where(SubmissionEvent.submission_id == submission.id)
+        .order_by(col(SubmissionEvent.at), col(SubmissionEvent.id))
+    )
+    return list(session.exec(query).all())

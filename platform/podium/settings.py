@@ -1,0 +1,142 @@
+"""Podium's settings: one pydantic-settings class read from ``PODIUM_*`` environment variables.
+
+Everything that has no explicit value is derived from ``home`` (``.podium/`` in the current
+directory), so a single machine needs no configuration at all::
+
+    settings = get_settings()
+    settings.database_url   # sqlite:////abs/path/.podium/podium.db unless PODIUM_DATABASE_URL
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def _sqlite_url(path: Path, scheme: str = "sqlite") -> str:
+    return f"{scheme}:///{path}"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; each one is read from ``PODIUM_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PODIUM_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default=Path(".podium"),
+        description="Folder holding all local state (databases, store, secret key).",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the database; default SQLite at <home>/podium.db "
+        "(PostgreSQL: postgresql+psycopg://user:pass@host/db).",
+    )
+    broker_url: str = Field(
+        default="",
+        description="Celery broker URL; default Celery over SQLite at <home>/broker.db "
+        "(sqla+sqlite://), e.g. redis://localhost:6379/0 to scale out.",
+    )
+    result_backend: str = Field(
+        default="",
+        description="Celery result backend; default db+sqlite:///<home>/results.db, "
+        "the broker's URL when that is Redis.",
+    )
+    mlflow_tracking_uri: str = Field(
+        default="",
+        description="MLflow tracking URI; default a SQLite store at <home>/mlflow.db.",
+    )
+    store_dir: Path = Field(
+        default=Path(""),
+        description="Folder for uploaded bundles, submissions and logs; default <home>/store.",
+    )
+    sandbox_staging: Path = Field(
+        default=Path(""),
+        description="Folder where the worker stages inputs and outputs for sandbox runs; "
+        "default <home>/staging.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret; generated and kept in <home>/secret_key (mode 0600) "
+        "when not set.",
+    )
+    max_upload_mb: int = Field(
+        default=2048, gt=0, description="Largest submission upload accepted, in MB."
+    )
+    max_bundle_mb: int = Field(
+        default=4096, gt=0, description="Largest challenge bundle upload accepted, in MB."
+    )
+    token_ttl_hours: int = Field(
+        default=24 * 30, gt=0, description="Lifetime of a token issued by /auth/token, in hours."
+    )
+    docker_host: str | None = Field(
+        default=None,
+        description="Docker engine URL for the sandbox (e.g. unix:///var/run/docker.sock); "
+        "default: the DOCKER_HOST environment of the worker.",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply database migrations when the API starts (turn off when an "
+        "operator runs `podium db upgrade` instead).",
+    )
+    open_registration: bool = Field(
+        default=True, description="Whether anyone may register an account through the API."
+    )
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        # frozen model: derived defaults are filled once, here, through object.__setattr__
+        home = self.home.expanduser().absolute()
+        derived: dict[str, Any] = {"home": home}
+        if not self.database_url:
+            derived["database_url"] = _sqlite_url(home / "podium.db")
+        if not self.broker_url:
+            derived["broker_url"] = _sqlite_url(home / "broker.db", "sqla+sqlite")
+        if not self.result_backend:
+            derived["result_backend"] = (
+                self.broker_url
+                if self.broker_url.startswith(("redis://", "rediss://"))
+                else _sqlite_url(home / "results.db", "db+sqlite")
+            )
+        if not self.mlflow_tracking_uri:
+            derived["mlflow_tracking_uri"] = _sqlite_url(home / "mlflow.db")
+        if self.store_dir == Path(""):
+            derived["store_dir"] = home / "store"
+        if self.sandbox_staging == Path(""):
+            derived["sandbox_staging"] = home / "staging"
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+        return self
+
+    def get_secret_key(self) -> str:
+        """The server secret: the configured one, else the one kept under ``home``.
+
+        The first call on a fresh ``home`` generates it and writes it with mode 0600.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.home / SECRET_KEY_FILE
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_text(encoding="utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
