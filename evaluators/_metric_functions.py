@@ -21,6 +21,7 @@ from evaluators.formats import PredictionKind
 
 Weights = np.ndarray | None
 DEFAULT_TOP_K = 3  # k for top-k metrics computed from probabilities
+_AUC_CHUNK_CELLS = 2_000_000  # weights handled at once by roc_auc_resampled (~16 MB each)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,38 @@ def roc_auc_binary(
     assert context.classes is not None
     column = int(np.flatnonzero(context.classes == pos)[0])
     return float(skm.roc_auc_score(y_true == pos, y_pred[:, column], sample_weight=sample_weight))
+
+
+def roc_auc_resampled(
+    y_true: np.ndarray, y_pred: np.ndarray, context: MetricContext, weights: np.ndarray
+) -> np.ndarray:
+    """:func:`roc_auc_binary` with each row of ``weights`` (resamples, n) as sample weights.
+
+    The scores are sorted once; per resample, the weights of positives and negatives summed
+    per group of tied scores give the Mann-Whitney statistic (a tie counts one half), which
+    equals the area under the weighted ROC curve. A resample with no positive or no negative
+    weight gets NaN, where :func:`roc_auc_binary` raises ValueError.
+    """
+    pos = _binary_pos(context, "roc_auc")
+    assert context.classes is not None
+    column = int(np.flatnonzero(context.classes == pos)[0])
+    scores = np.asarray(y_pred[:, column], dtype=np.float64)
+    order = np.argsort(scores, kind="stable")
+    ranked = scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+    positive = np.asarray(y_true == pos)[order]
+    out = np.empty(len(weights))
+    step = max(1, _AUC_CHUNK_CELLS // max(1, len(scores)))
+    for lo in range(0, len(weights), step):
+        w = np.asarray(weights[lo : lo + step], dtype=np.float64)[:, order]
+        w_pos = np.add.reduceat(np.where(positive, w, 0.0), starts, axis=1)
+        w_neg = np.add.reduceat(np.where(positive, 0.0, w), starts, axis=1)
+        below = np.cumsum(w_neg, axis=1) - w_neg  # negative weight strictly below each group
+        pairs = (w_pos * (below + 0.5 * w_neg)).sum(axis=1)
+        total = w_pos.sum(axis=1) * w_neg.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[lo : lo + step] = np.where(total > 0, pairs / total, np.nan)
+    return out
 
 
 def roc_auc_ovr(

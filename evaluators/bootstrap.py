@@ -19,6 +19,9 @@ Three paths, chosen per metric and data; the result records which one ran (``met
     would take minutes. The bootstrap then runs on a random subsample of ``max_generic_rows``
     rows and the spread of the resampled values around the subsample's value is scaled by
     sqrt(m / n) and centred on the full-data value (valid for smooth, root-n metrics).
+
+A metric with ``Metric.resampled`` (ROC AUC) takes the ``weighted`` paths with every resample
+scored in one vectorised call (the scores sorted once) instead of one call per resample.
 """
 
 from __future__ import annotations
@@ -282,6 +285,8 @@ def _weighted(
     """Call the metric per resample with multinomial row counts as weights."""
     n = int(counts.sum())
     draws = rng.multinomial(n, counts / n, size=resamples)
+    if metric.resampled is not None:
+        return [metric.resampled(y_true, pred, context, draws) for pred in preds]
     stats = np.full((len(preds), resamples), np.nan)
     for b, weights in enumerate(draws):
         keep = weights > 0  # absent rows must not add their labels to the label set

@@ -58,16 +58,20 @@ def read_labels(path: str | os.PathLike[str], fmt: LabelsFormat) -> Labels:
         or not _csv.check_header(data, name, header, problems)
     ):
         raise InvalidLabels(problems)
-    frame = _csv.read_typed(data, fmt.id_column, fmt.columns)
-    if frame is None:
-        problems.append(
-            f"{name} has values that do not match the declared column types "
-            f"({', '.join(f'{c.name}: {c.type}' for c in fmt.columns)}) "
-            "or rows with the wrong number of fields"
-        )
-        raise InvalidLabels(problems)
-    ids = frame[fmt.id_column].to_numpy(dtype=object)
-    columns = [_csv.typed_column(frame, c) for c in fmt.columns]
+    fast = _csv.read_arrow(data, fmt.id_column, fmt.columns)
+    if fast is not None:
+        ids, columns = fast[0].to_numpy(), fast[1]
+    else:
+        frame = _csv.read_typed(data, fmt.id_column, fmt.columns)
+        if frame is None:
+            problems.append(
+                f"{name} has values that do not match the declared column types "
+                f"({', '.join(f'{c.name}: {c.type}' for c in fmt.columns)}) "
+                "or rows with the wrong number of fields"
+            )
+            raise InvalidLabels(problems)
+        ids = frame[fmt.id_column].to_numpy(dtype=object)
+        columns = [_csv.typed_column(frame, c) for c in fmt.columns]
     _check(ids, columns, fmt, problems)
     if problems:
         raise InvalidLabels(problems)

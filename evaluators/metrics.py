@@ -53,6 +53,9 @@ class Metric:
         per_row: When set, the metric equals ``finish(mean(per_row(...)))``; the bootstrap
             uses it to resample cheaply.
         finish: Applied to the mean of ``per_row`` (``sqrt`` for RMSE).
+        resampled: When set, ``resampled(y_true, y_pred, context, weights)`` returns the
+            metric for every row of ``weights`` (resamples, n) at once, NaN where a resample
+            cannot be scored; the bootstrap's weighted path uses it instead of one call each.
     """
 
     name: str
@@ -63,6 +66,7 @@ class Metric:
     uses: str = "raw"
     per_row: PerRow | None = None
     finish: Callable[[float], float] = _identity
+    resampled: Callable[..., np.ndarray] | None = None
 
     def __call__(
         self,
@@ -173,6 +177,7 @@ _REGISTRY: dict[str, Metric] = {
             True,
             _PROBA,
             "ROC AUC of the positive class's probability (binary)",
+            resampled=fn.roc_auc_resampled,
         ),
         Metric("roc_auc_ovr", fn.roc_auc_ovr, True, _PROBA, "macro one-vs-rest ROC AUC"),
         Metric(

@@ -1,8 +1,9 @@
 """Read and validate an untrusted prediction file.
 
-The reader first tries pandas' C parser straight into the declared types (the fast path for a
-valid file). When a value fails to convert or a row is ragged it re-reads every cell as text to
-say exactly what is wrong. Every problem found is collected and raised together as
+The reader first tries pyarrow's multi-threaded parser straight into the declared types (the
+fast path for a valid file), then pandas' C parser, which reads some files pyarrow refuses
+(e.g. quoted fields). When a value fails to convert or a row is ragged it re-reads every cell
+as text to say exactly what is wrong. Every problem found is collected and raised together as
 :class:`~evaluators.errors.InvalidPredictions`.
 
 Messages name counts, ids from the prediction file or ``/input``, and the participant's own
@@ -72,7 +73,15 @@ def read_predictions(
         or not _csv.check_header(data, name, header, problems)
     ):
         raise InvalidPredictions(problems)
-    ids, columns, bad = _parse(data, fmt, problems)
+    fast = _csv.read_arrow(data, fmt.id_column, fmt.columns)
+    if fast is not None:
+        file_ids, columns = fast
+        bad = np.zeros((len(file_ids), len(fmt.columns)), dtype=bool)
+        # Ids equal to the expected ones need not become Python strings: use ``expected``.
+        same = _csv.same_strings(file_ids, expected)
+        ids = expected if same else file_ids.to_numpy()
+    else:
+        ids, columns, bad = _parse(data, fmt, problems)
     if len(ids) == 0:
         problems.append(
             f"{name} has a header but no rows; predict every id in /input "
@@ -146,7 +155,7 @@ def _align_ids(
     Returns:
         None when the file already lists the expected ids in order (the common, fast case).
     """
-    if len(ids) == len(expected) and bool((ids == expected).all()):
+    if ids is expected or (len(ids) == len(expected) and bool((ids == expected).all())):
         return None
     expected_index = pd.Index(expected, dtype=object)
     if not expected_index.is_unique:
