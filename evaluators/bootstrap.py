@@ -20,8 +20,10 @@ Three paths, chosen per metric and data; the result records which one ran (``met
     rows and the spread of the resampled values around the subsample's value is scaled by
     sqrt(m / n) and centred on the full-data value (valid for smooth, root-n metrics).
 
-A metric with ``Metric.resampled`` (ROC AUC) takes the ``weighted`` paths with every resample
-scored in one vectorised call (the scores sorted once) instead of one call per resample.
+A metric with ``Metric.resampled`` takes the ``weighted`` paths with every resample scored in
+one vectorised call instead of one call per resample: ROC AUC (the scores sorted once) and the
+confusion-matrix metrics (F1, macro precision and recall, balanced accuracy, MCC, Cohen's kappa:
+per-label weight sums of all resamples at once, see ``evaluators._confusion``).
 """
 
 from __future__ import annotations
@@ -269,8 +271,23 @@ def _compress(y_true: np.ndarray, preds: list[np.ndarray]) -> tuple[np.ndarray, 
     key = np.zeros(len(y_true), dtype=np.int64)
     for code in codes:
         key = key * (int(code.max()) + 1) + code
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    first, counts = _groups(key)
     return (first, counts) if len(first) * 4 <= len(y_true) else None
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_index=True, return_counts=True)[1:]`` without sorting n keys.
+
+    Hashing numbers the groups in order of first appearance, so a group's first row is where
+    the running maximum of those numbers grows; only the groups are then sorted by key.
+    """
+    codes, uniques = pd.factorize(key)
+    if len(codes) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    peak = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], peak[1:] > peak[:-1])))
+    order = np.argsort(uniques, kind="stable")
+    return first[order], np.bincount(codes, minlength=len(uniques))[order]
 
 
 def _weighted(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
+from evaluators import _confusion as cm
 from evaluators import _metric_functions as fn
 from evaluators._metric_functions import MetricContext
 from evaluators.errors import IncompatibleMetric, UnknownMetric
@@ -80,7 +81,12 @@ class Metric:
 
 
 def _label(
-    name: str, function: Any, description: str, per_row: PerRow | None = None, **options: Any
+    name: str,
+    function: Any,
+    description: str,
+    per_row: PerRow | None = None,
+    score: Callable[[cm.LabelSums], np.ndarray] | None = None,
+    **options: Any,
 ) -> Metric:
     return Metric(
         name,
@@ -90,6 +96,7 @@ def _label(
         description,
         uses="label",
         per_row=per_row,
+        resampled=None if score is None else cm.resampled(score),
     )
 
 
@@ -149,7 +156,12 @@ _REGISTRY: dict[str, Metric] = {
             "share of rows predicted right",
             per_row=fn.per_row_correct,
         ),
-        _label("balanced_accuracy", skm.balanced_accuracy_score, "mean recall over classes"),
+        _label(
+            "balanced_accuracy",
+            skm.balanced_accuracy_score,
+            "mean recall over classes",
+            score=cm.balanced_accuracy,
+        ),
         Metric(
             "f1",
             fn.f1_binary,
@@ -157,20 +169,49 @@ _REGISTRY: dict[str, Metric] = {
             _CLASS_KINDS,
             "F1 of the positive class (second class in sorted order)",
             uses="label",
+            resampled=cm.f1_binary_resampled,
         ),
-        _label("f1_macro", skm.f1_score, "unweighted mean F1 over classes", **_MACRO),
-        _label("f1_micro", skm.f1_score, "F1 of pooled counts", average="micro", zero_division=0.0),
+        _label(
+            "f1_macro",
+            skm.f1_score,
+            "unweighted mean F1 over classes",
+            score=cm.f1_macro,
+            **_MACRO,
+        ),
+        _label(
+            "f1_micro",
+            skm.f1_score,
+            "F1 of pooled counts",
+            score=cm.f1_micro,
+            average="micro",
+            zero_division=0.0,
+        ),
         _label(
             "f1_weighted",
             skm.f1_score,
             "mean F1 over classes weighted by support",
+            score=cm.f1_weighted,
             average="weighted",
             zero_division=0.0,
         ),
-        _label("precision_macro", skm.precision_score, "unweighted mean precision", **_MACRO),
-        _label("recall_macro", skm.recall_score, "unweighted mean recall", **_MACRO),
-        _label("mcc", skm.matthews_corrcoef, "Matthews correlation coefficient"),
-        _label("cohen_kappa", skm.cohen_kappa_score, "Cohen's kappa agreement"),
+        _label(
+            "precision_macro",
+            skm.precision_score,
+            "unweighted mean precision",
+            score=cm.precision_macro,
+            **_MACRO,
+        ),
+        _label(
+            "recall_macro",
+            skm.recall_score,
+            "unweighted mean recall",
+            score=cm.recall_macro,
+            **_MACRO,
+        ),
+        _label("mcc", skm.matthews_corrcoef, "Matthews correlation coefficient", score=cm.mcc),
+        _label(
+            "cohen_kappa", skm.cohen_kappa_score, "Cohen's kappa agreement", score=cm.cohen_kappa
+        ),
         Metric(
             "roc_auc",
             fn.roc_auc_binary,

@@ -71,7 +71,7 @@ def reap(
             client.api.remove_container(container["Id"], v=True, force=True)
         report.containers.append(container["Id"][:12])
     report.volumes = _reap_volumes(client)
-    report.staging = _reap_staging(staging_root, live_runs)
+    report.staging = _reap_staging(staging_root, live_runs, cutoff)
     report.cgroups = _reap_cgroups(live_runs)
     return report
 
@@ -97,13 +97,13 @@ def _reap_volumes(client: docker.DockerClient) -> list[str]:
     return removed
 
 
-def _reap_staging(root: Path, live_runs: set[str]) -> list[str]:
+def _reap_staging(root: Path, live_runs: set[str], cutoff: float) -> list[str]:
     removed: list[str] = []
     if not root.is_dir():
         return removed
     for run_dir in root.iterdir():
         # A run that has just made its folder may not have its container yet: leave it be.
-        if run_dir.name in live_runs or run_dir.stat().st_mtime > time.time() - 120:
+        if run_dir.name in live_runs or run_dir.stat().st_mtime > cutoff - 120:
             continue
         output = run_dir / "output"
         if output.is_mount():

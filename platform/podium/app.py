@@ -14,6 +14,7 @@ from podium.api.main import api_router
 from podium.db.engine import create_db_engine
 from podium.db.migrate import upgrade
 from podium.settings import Settings, get_settings
+from podium.web import install as install_pages
 
 API_PREFIX = "/api/v1"
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = create_db_engine(settings.database_url)
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    install_pages(app)  # the web pages and /static (podium.web)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -90,6 +90,45 @@ class Settings(BaseSettings):
         default=True, description="Whether anyone may register an account through the API."
     )
 
+    # The evaluation pipeline: heartbeats, the reaper, retries, scoring.
+    heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="How often a running evaluation stamps its heartbeat."
+    )
+    stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An evaluation whose heartbeat is older than this is taken as abandoned.",
+    )
+    max_retries: int = Field(
+        default=3, ge=0, description="Re-queues of an abandoned evaluation before it ends as error."
+    )
+    queued_stale_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="A submission queued this long with no evaluation is enqueued again.",
+    )
+    reaper_interval_seconds: float = Field(
+        default=15.0, gt=0, description="Pause between two passes of the reaper."
+    )
+    platform_retries: int = Field(
+        default=3, ge=0, description="Retries of an evaluation that met a platform fault."
+    )
+    retry_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="First retry delay; doubled on each further retry."
+    )
+    resamples: int = Field(
+        default=1000, ge=0, description="Bootstrap resamples for confidence intervals."
+    )
+    build_wall_seconds: int = Field(
+        default=900, gt=0, description="Time limit of building a context or wrapping a model."
+    )
+    scoring_budget_seconds: int = Field(
+        default=600, gt=0, description="Time allowed for scoring, counted into the deadline."
+    )
+    broker_poll_seconds: float = Field(
+        default=0.1, gt=0, description="Polling interval of the SQLite broker (no server push)."
+    )
+
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:
         # frozen model: derived defaults are filled once, here, through object.__setattr__

@@ -82,6 +82,7 @@ def run(
     inputs = tmp_path / "input"
     inputs.mkdir()
     (inputs / "ids.txt").write_text("1 2 3\n")
+    before = _leftovers(docker_client)
 
     def go(program: str, limits: SandboxLimits = FAST, extra: str = "") -> RunResult:
         output = tmp_path / f"output-{len(list(tmp_path.iterdir()))}"
@@ -91,10 +92,16 @@ def run(
     healthy = runner.run(build_image(hostile.HEALTHY), inputs, tmp_path / "healthy", FAST)
     assert healthy.status is RunStatus.SUCCEEDED, healthy.message
     assert healthy.stdout_tail == "ok\n"
-    assert docker_client.api.containers(all=True, filters={"label": LABEL}) == []
-    assert docker_client.api.volumes(filters={"dangling": True}).get("Volumes") in (None, [])
+    assert _leftovers(docker_client) == before
     assert list(runner.staging_root.iterdir()) == []
-    assert leftover_parents() == []
+
+
+def _leftovers(client: docker.DockerClient) -> tuple[set[str], set[str], set[Path]]:
+    """Sandbox containers, dangling volumes and run cgroups that exist now (other tests' crashed
+    runs may have left some until their deadline: only what a test adds counts against it)."""
+    containers = {c["Id"] for c in client.api.containers(all=True, filters={"label": LABEL})}
+    volumes = client.api.volumes(filters={"dangling": True}).get("Volumes") or []
+    return containers, {v["Name"] for v in volumes}, set(leftover_parents())
 
 
 def test_fork_bomb_is_stopped_at_the_process_limit(run: Run) -> None:

@@ -85,3 +85,134 @@ def build_examples(
         raise typer.Exit(1) from None
     for slug, folder in built.items():
         console.print(f"{slug}: {folder}", markup=False)
+
+
+# --- commands that talk to a server (show, create, update) ---
+
+
+@app.command()
+def show(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+    """A challenge's summary, phases with dates, metrics, limits and public files."""
+    from podium.cli.remote import connect, console, expect_dict, handled
+
+    with handled(), connect() as client:
+        detail = expect_dict(client.get(f"/challenges/{slug}"))
+    console.print(f"[bold]{detail.get('title')}[/] ({detail.get('slug')})")
+    console.print(str(detail.get("summary", "")), markup=False)
+    metrics = detail.get("metrics") or {}
+    secondary = ", ".join(metrics.get("secondary") or []) or "none"
+    console.print(f"metrics: {metrics.get('primary')} (primary); also {secondary}")
+    console.print(_phases_table(detail.get("phases") or []))
+    console.print(_files_table(detail.get("data") or []))
+
+
+def _phases_table(phases: list[dict[str, object]]) -> Table:
+    from podium.cli.remote import when
+
+    table = Table(title="phases")
+    for name in ("phase", "start", "end", "kinds", "limits"):
+        table.add_column(name)
+    for phase in phases:
+        raw = phase.get("limits")
+        limits = raw if isinstance(raw, dict) else {}
+        shown = ", ".join(
+            f"{k} {limits[k]}" for k in ("wall_seconds", "memory_mb", "cpus", "gpu") if k in limits
+        )
+        kinds = phase.get("submission_kinds")
+        table.add_row(
+            str(phase.get("name")),
+            when(phase.get("start")),
+            when(phase.get("end")),
+            ", ".join(str(k) for k in kinds) if isinstance(kinds, list) else "-",
+            shown or "-",
+        )
+    return table
+
+
+def _files_table(files: list[dict[str, object]]) -> Table:
+    table = Table(title="public files (podium download SLUG)")
+    for name in ("name", "kind", "size", "description"):
+        table.add_column(name)
+    for item in files:
+        size = item.get("size_bytes")
+        table.add_row(
+            str(item.get("name")),
+            str(item.get("kind")),
+            _size(size) if isinstance(size, int) else "-",
+            str(item.get("description") or ""),
+        )
+    return table
+
+
+def _zip_bundle(folder: Path, work_dir: Path) -> Path:
+    """``folder`` as a zip (caches, VCS folders and links left out); archives pass as they are."""
+    import os
+    import zipfile
+
+    from sandbox.packing import SKIPPED
+
+    if folder.is_file():
+        return folder
+    if not (folder / "challenge.yaml").is_file():
+        raise ChallengeError(f"{folder} has no challenge.yaml; give a bundle folder or archive")
+    target = work_dir / f"{folder.resolve().name}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED)
+            for name in sorted(filenames):
+                path = Path(dirpath) / name
+                if name in SKIPPED or path.is_symlink() or not path.is_file():
+                    continue
+                out.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+@app.command()
+def create(
+    path: Annotated[Path, typer.Argument(help="bundle folder or archive (zip, tar.gz)")],
+    unpublished: Annotated[bool, typer.Option(help="hide it until `update --publish`")] = False,
+) -> None:
+    """Upload a new challenge bundle to the server (organisers)."""
+    import tempfile
+
+    from podium.cli.remote import Transfer, connect, console, expect_dict, handled, transfers
+
+    with handled(), tempfile.TemporaryDirectory(prefix="podium-bundle-") as tmp:
+        archive = _zip_bundle(path, Path(tmp))
+        with connect(timeout_seconds=600) as client, transfers() as progress:
+            bar = Transfer(progress, f"uploading {archive.name}")
+            bar.start(archive.stat().st_size)
+            data = {"published": "false" if unpublished else "true"}
+            answer = expect_dict(
+                client.upload(
+                    "POST",
+                    "/challenges",
+                    archive,
+                    field="bundle",
+                    data=data,
+                    progress=bar.advance,
+                )
+            )
+    console.print(f"created {answer.get('slug')}: {answer.get('title')}")
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="bundle folder or archive with the new text")],
+    publish: Annotated[bool | None, typer.Option("--publish/--unpublish")] = None,
+) -> None:
+    """Update a challenge's title, summary and tags from its bundle (organisers).
+
+    The server keeps the data, phases and metrics of the bundle it was created from.
+    """
+    from podium.cli.remote import connect, console, expect_dict, handled
+
+    with handled():
+        with load_bundle(path) as bundle:
+            spec = bundle.spec
+        body: dict[str, object] = {"title": spec.title, "summary": spec.summary, "tags": spec.tags}
+        if publish is not None:
+            body["published"] = publish
+        with connect() as client:
+            answer = expect_dict(client.send_json("PUT", f"/challenges/{spec.slug}", body))
+    console.print(f"updated {answer.get('slug')}: {answer.get('title')}")

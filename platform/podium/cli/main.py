@@ -21,6 +21,13 @@ for _module, _name in (
     ("podium.cli.challenge", "challenge"),
     ("podium.cli.db", "db"),
     ("podium.cli.users", "users"),
+    ("podium.cli.worker", "worker"),
+    ("podium.cli.up", "up"),
+    ("podium.cli.judge", "judge"),
+    # the participant's commands sit at the top level: `podium login`, `podium submit`, ...
+    ("podium.cli.participant", None),
+    ("podium.cli.submit", None),
+    ("podium.cli.check", None),
 ):
     try:
         app.add_typer(importlib.import_module(_module).app, name=_name)

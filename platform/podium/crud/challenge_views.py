@@ -26,6 +26,9 @@ from podium.store import Store
 
 API_PREFIX = "/api/v1"
 _TASK_KEYS = ("description", "inputs", "predictions", "runtime_image", "model_file")
+# The label format's id and column names (never the file, its path or its content): `podium
+# check` needs them to carve a validation set out of the public training data.
+_LABEL_KEYS = ("id_column", "columns")
 _METRIC_KEYS = ("primary", "secondary", "decimals")
 
 
@@ -41,6 +44,13 @@ def challenge_public(session: Session, *, challenge: Challenge) -> ChallengePubl
         for p in phases_of(session, challenge=challenge)
     ]
     return ChallengePublic.model_validate(challenge, update={"phases": phases})
+
+
+def _task(section: Any) -> dict[str, Any]:
+    task = _pick(section, _TASK_KEYS)
+    if isinstance(section, dict) and isinstance(section.get("labels"), dict):
+        task["labels"] = _pick(section["labels"], _LABEL_KEYS)
+    return task
 
 
 def _pick(section: Any, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -84,7 +94,7 @@ def challenge_detail(session: Session, *, challenge: Challenge, store: Store) ->
         description=_description(challenge, store),
         organisers=list(spec.get("organisers", [])),
         terms=str(spec.get("terms", "")),
-        task=_pick(spec.get("task"), _TASK_KEYS),
+        task=_task(spec.get("task")),
         metrics=_pick(spec.get("metrics"), _METRIC_KEYS),
         teams=dict(spec.get("teams", {})),
         judging=spec.get("judging"),

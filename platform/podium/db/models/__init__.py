@@ -3,6 +3,7 @@
 Importing this package registers all tables on ``SQLModel.metadata`` (Alembic relies on it).
 """
 
+import podium.db.models.judging  # noqa: F401  (registers the judges' tables)
 from podium.db.models.challenges import (
     Challenge,
     ChallengeDetail,

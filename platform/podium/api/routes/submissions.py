@@ -1,0 +1,215 @@
+"""Submissions: upload, list, read, logs, edit, cancel, re-run.
+
+Who may do what is decided by the dependencies below (on top of ``get_owned_submission``,
+which answers 404 to anyone who may not know the submission exists): the team and the
+challenge's staff read and cancel; only the team edits; only staff re-run; logs go to the team
+only where the phase's ``show_logs`` allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from podium.api.deps import (
+    ChallengeDep,
+    CurrentUser,
+    OwnedSubmission,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+)
+from podium.crud import roles, teams
+from podium.crud.errors import PermissionDenied
+from podium.crud.submission_edits import update_submission
+from podium.crud.submission_intake import accept_submission, plan_submission
+from podium.crud.submission_logs import SubmissionLogs, read_logs
+from podium.crud.submission_views import (
+    ListingScope,
+    Scrubber,
+    SubmissionAccess,
+    SubmissionDetail,
+    SubmissionPage,
+    SubmissionSummary,
+    access_for,
+    list_submissions,
+    submission_detail,
+    submission_summary,
+)
+from podium.db.models import Submission, SubmissionKind, SubmissionStatus, SubmissionUpdate
+from podium.pipeline import dispatch
+from podium.settings import Settings
+from podium.store import MB, save_upload
+
+router = APIRouter(tags=["submissions"])
+
+Enqueuer = Callable[[Session, Submission, Settings], None]
+
+
+def get_enqueuer() -> Enqueuer:
+    """How a committed submission reaches the workers (tests may record it instead)."""
+    return dispatch.enqueue
+
+
+EnqueueDep = Annotated[Enqueuer, Depends(get_enqueuer)]
+
+
+def get_access(
+    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
+) -> SubmissionAccess:
+    """The submission (404 unless the caller may see it) and the caller's standing."""
+    return access_for(session, submission=submission, user=user)
+
+
+AccessDep = Annotated[SubmissionAccess, Depends(get_access)]
+
+
+def require_staff_access(access: AccessDep) -> SubmissionAccess:
+    """Only the challenge's organisers, judges and admins (403 for its team)."""
+    if not access.staff:
+        raise PermissionDenied(
+            f"only organisers and judges of {access.challenge.slug} can do this to a submission"
+        )
+    return access
+
+
+def require_team_access(access: AccessDep) -> SubmissionAccess:
+    """Only the submission's author and team (403 for staff, who may read but not edit)."""
+    if not access.member:
+        raise PermissionDenied("only the team that made this submission can change it")
+    return access
+
+
+def require_logs_access(access: AccessDep) -> SubmissionAccess:
+    """Staff always; the team only where the phase shows logs to participants."""
+    if not access.staff and not access.phase.show_logs:
+        raise PermissionDenied(
+            "this phase does not show logs to participants; the reason of a failure is in "
+            "the submission's 'reason'"
+        )
+    return access
+
+
+StaffAccess = Annotated[SubmissionAccess, Depends(require_staff_access)]
+TeamAccess = Annotated[SubmissionAccess, Depends(require_team_access)]
+LogsAccess = Annotated[SubmissionAccess, Depends(require_logs_access)]
+
+
+def get_listing_scope(
+    challenge: ChallengeDep, session: SessionDep, user: CurrentUser
+) -> ListingScope:
+    """Staff list every team's submissions; anyone else only their own team's."""
+    if roles.is_staff(session, user=user, challenge=challenge):
+        return ListingScope(challenge, everyone=True, team_id=None)
+    team = teams.team_of(session, user=user, challenge=challenge)
+    return ListingScope(challenge, everyone=False, team_id=team.id if team else None)
+
+
+ListingScopeDep = Annotated[ListingScope, Depends(get_listing_scope)]
+
+
+@router.post(
+    "/challenges/{slug}/submissions",
+    response_model=SubmissionSummary,
+    status_code=status.HTTP_201_CREATED,
+)
+async def create_submission(
+    response: Response,
+    challenge: ChallengeDep,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    enqueue: EnqueueDep,
+    file: Annotated[UploadFile, File(description="image archive, build context or model file")],
+    kind: Annotated[SubmissionKind, Form(description="image, build or model")],
+    phase: Annotated[str | None, Form(description="default: the phase open now")] = None,
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> SubmissionSummary:
+    """Upload a submission; it is queued for evaluation (poll GET /submissions/{id})."""
+    intake = await run_in_threadpool(
+        partial(
+            plan_submission, session, challenge=challenge, user=user, kind=kind,
+            phase_name=phase, filename=file.filename,
+        )
+    )  # fmt: skip
+    upload_path = store.new_upload_path()
+    try:
+        stored = await save_upload(file, upload_path, max_bytes=settings.max_upload_mb * MB)
+        submission = await run_in_threadpool(
+            partial(
+                accept_submission, session, intake=intake, user=user, upload=stored,
+                description=description, store=store,
+            )
+        )  # fmt: skip
+    finally:
+        upload_path.unlink(missing_ok=True)
+    await run_in_threadpool(enqueue, session, submission, settings)
+    response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
+    access = await run_in_threadpool(partial(access_for, session, submission=submission, user=user))
+    return await run_in_threadpool(partial(submission_summary, session, access=access, store=store))
+
+
+@router.get("/challenges/{slug}/submissions", response_model=SubmissionPage)
+def list_challenge_submissions(
+    scope: ListingScopeDep,
+    session: SessionDep,
+    store: StoreDep,
+    status: SubmissionStatus | None = None,
+    phase: Annotated[str | None, Query(description="a phase name")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SubmissionPage:
+    """The caller's team's submissions; every team's for organisers, judges and admins."""
+    return list_submissions(
+        session, scope=scope, store=store, status=status, phase=phase, limit=limit, offset=offset
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+def read_submission(access: AccessDep, session: SessionDep, store: StoreDep) -> SubmissionDetail:
+    """Status, reason, timeline, visible scores, timings and the MLflow run id."""
+    return submission_detail(session, access=access, store=store)
+
+
+@router.get("/submissions/{submission_id}/logs", response_model=SubmissionLogs)
+def read_submission_logs(
+    access: LogsAccess, session: SessionDep, store: StoreDep
+) -> SubmissionLogs:
+    """The tails of the latest evaluation's stdout, stderr and build log."""
+    scrub = Scrubber.for_submission(store, access.challenge, access.submission)
+    return read_logs(session, submission=access.submission, store=store, scrub=scrub)
+
+
+@router.patch("/submissions/{submission_id}", response_model=SubmissionSummary)
+def edit_submission(
+    body: SubmissionUpdate, access: TeamAccess, session: SessionDep, store: StoreDep
+) -> SubmissionSummary:
+    """Change the description, or select the submission for the final ranking."""
+    update_submission(session, submission=access.submission, phase=access.phase, update=body)
+    return submission_summary(session, access=access, store=store)
+
+
+@router.post("/submissions/{submission_id}/cancel", response_model=SubmissionSummary)
+def cancel_submission(access: AccessDep, session: SessionDep, store: StoreDep) -> SubmissionSummary:
+    """Cancel a submission that has not ended (it does not count against the quota)."""
+    dispatch.cancel(session, access.submission)
+    return submission_summary(session, access=access, store=store)
+
+
+@router.post(
+    "/submissions/{submission_id}/rerun",
+    response_model=SubmissionSummary,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def rerun_submission(
+    access: StaffAccess, session: SessionDep, settings: SettingsDep, store: StoreDep
+) -> SubmissionSummary:
+    """Evaluate an ended submission again (organisers, judges and admins)."""
+    dispatch.rerun(session, access.submission, settings)
+    return submission_summary(session, access=access, store=store)

@@ -1,0 +1,247 @@
+"""The participant's commands: log in, read challenges, download data, follow submissions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from podium.cli.client import API_PREFIX, PodiumClient
+from podium.cli.config import CliConfig, forget_token, load_config, normalise_server, save_config
+from podium.cli.remote import (
+    Transfer,
+    as_rows,
+    connect,
+    console,
+    expect_dict,
+    handled,
+    rows_table,
+    score_line,
+    transfers,
+    when,
+)
+from sandbox.archives import ArchiveLimits, safe_extract
+
+app = typer.Typer()
+
+_DOWNLOAD_LIMITS = ArchiveLimits(max_entries=100_000, max_total_mb=8192, max_file_mb=4096)
+
+
+@app.command()
+def login(
+    server: Annotated[str | None, typer.Option(help="the server's address")] = None,
+    username: Annotated[str | None, typer.Option(help="username or email")] = None,
+    password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
+) -> None:
+    """Log in and keep the token in your config folder (readable by you only)."""
+    with handled():
+        address = normalise_server(server) if server else load_config().server
+        user = username or typer.prompt("username or email")
+        secret = password if password is not None else typer.prompt("password", hide_input=True)
+        with PodiumClient(address) as client:
+            token = client.login(user, secret)
+        path = save_config(CliConfig(server=address, token=token))
+    console.print(f"logged in to {address} as {user}; token kept in {path}")
+
+
+@app.command()
+def logout() -> None:
+    """Forget the stored token."""
+    with handled():
+        had = forget_token()
+    console.print("logged out" if had else "no stored token; nothing to do")
+
+
+@app.command("challenges")
+def list_challenges() -> None:
+    """List the challenges you can see."""
+    with handled(), connect() as client:
+        items = as_rows(client.get("/challenges"))
+    rows = [
+        {
+            "slug": c.get("slug"),
+            "title": c.get("title"),
+            "phases": ", ".join(
+                f"{p.get('name')} (ends {when(p.get('end'))})" for p in c.get("phases") or []
+            ),
+            "tags": ", ".join(c.get("tags") or []),
+        }
+        for c in items
+    ]
+    console.print(rows_table("challenges", rows, ["slug", "title", "phases", "tags"]))
+
+
+def _api_path(url: str) -> str:
+    # the API gives absolute paths under /api/v1; the client's base URL already ends there
+    return url[len(API_PREFIX) :] if url.startswith(API_PREFIX) else url
+
+
+def _fetch_one(client: PodiumClient, url: str, name: str, dest: Path, progress: Any) -> Path:
+    bar = Transfer(progress, name)
+    saved = client.download(_api_path(url), dest, name, on_start=bar.start, progress=bar.advance)
+    if saved.suffix != ".zip":
+        return saved
+    folder = dest / saved.stem
+    if folder.exists():
+        raise FileExistsError(17, "already exists; remove it or choose another --dest", str(folder))
+    staging = dest / f".{saved.stem}.unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        safe_extract(saved, staging, _DOWNLOAD_LIMITS)
+        entries = list(staging.iterdir())
+        # an archive of one folder (most zips of a folder) unpacks to that folder's contents
+        single = len(entries) == 1 and entries[0].is_dir()
+        (entries[0] if single else staging).rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    saved.unlink()
+    return folder
+
+
+@app.command()
+def download(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    dest: Annotated[Path | None, typer.Option(help="folder to save into (default: ./SLUG)")] = None,
+) -> None:
+    """Download a challenge's public data and starting kit (folders arrive unpacked)."""
+    target = dest or Path(slug)
+    with handled(), connect(timeout_seconds=120) as client:
+        detail = expect_dict(client.get(f"/challenges/{slug}"))
+        files = [(str(f["url"]), str(f["name"])) for f in detail.get("data") or []]
+        kit = detail.get("starting_kit_url")
+        if kit and kit not in {url for url, _ in files} and not _has_kit(detail):
+            files.append((str(kit), "starting-kit"))
+        if not files:
+            console.print(f"{slug} publishes no files")
+            return
+        with transfers() as progress:
+            saved = [_fetch_one(client, url, name, target, progress) for url, name in files]
+    for path in saved:
+        console.print(f"saved {path}")
+
+
+def _has_kit(detail: dict[str, Any]) -> bool:
+    # the starting kit is usually one of the public files too: fetch it once
+    return any("kit" in str(f.get("name", "")) for f in detail.get("data") or [])
+
+
+@app.command()
+def status(submission_id: Annotated[int, typer.Argument(help="the submission's id")]) -> None:
+    """Show a submission's status, scores and history."""
+    with handled(), connect() as client:
+        item = expect_dict(client.get(f"/submissions/{submission_id}"))
+    show_submission(item)
+
+
+def show_submission(item: dict[str, Any]) -> None:
+    """Print a submission as the API returns it."""
+    console.print(f"submission {item.get('id')}: {item.get('status')}")
+    for key in ("challenge", "phase", "team_name", "kind", "filename", "description", "reason"):
+        if item.get(key):
+            console.print(f"  {key}: {item[key]}")
+    console.print(f"  submitted: {when(item.get('created_at'))}")
+    console.print(f"  scores: {score_line(item.get('scores'))}")
+    timings = item.get("timings")
+    if isinstance(timings, dict) and timings.get("wall_seconds") is not None:
+        console.print(
+            f"  timings: {timings.get('wall_seconds')} s wall, "
+            f"{timings.get('peak_memory_mb')} MB peak memory"
+        )
+    if item.get("disqualified"):
+        console.print(f"  disqualified: {item.get('disqualified_reason') or 'yes'}")
+    events = item.get("events") or []
+    if isinstance(events, list) and events:
+        rows = [e for e in events if isinstance(e, dict)]
+        console.print(rows_table("history", rows, ["at", "status", "detail"]))
+
+
+@app.command()
+def logs(submission_id: Annotated[int, typer.Argument(help="the submission's id")]) -> None:
+    """Print a submission's build and run logs (when the phase shows them)."""
+    with handled(), connect() as client:
+        text = client.get_text(f"/submissions/{submission_id}/logs")
+    print_logs(text)
+
+
+def print_logs(text: str) -> None:
+    """The build log, stdout and stderr of the latest attempt, each under a heading."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        typer.echo(text)
+        return
+    if not isinstance(body, dict):
+        typer.echo(json.dumps(body, indent=2))
+        return
+    if body.get("attempt") is None:
+        typer.echo("no logs yet: the submission has not run")
+        return
+    cut = set(body.get("truncated") or [])
+    for name in ("build_log", "stdout", "stderr"):
+        note = " (only its end is shown)" if name in cut else ""
+        typer.echo(f"--- {name}{note} ---\n{body.get(name) or ''}".rstrip())
+
+
+@app.command()
+def submissions(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+    """List your team's submissions to a challenge."""
+    with handled(), connect() as client:
+        items = as_rows(client.get(f"/challenges/{slug}/submissions"))
+    columns = ["id", "created_at", "phase", "team_name", "kind", "status", "reason", "description"]
+    console.print(rows_table(f"submissions to {slug}", items, columns))
+
+
+@app.command()
+def leaderboard(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    phase: Annotated[str | None, typer.Option(help="default: the current phase")] = None,
+    private: Annotated[bool, typer.Option("--private", help="the private split")] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Show a challenge's leaderboard."""
+    split = "private" if private else "public"
+    path = f"/challenges/{slug}/leaderboard"
+    with handled(), connect() as client:
+        if csv:
+            typer.echo(client.get_text(path, phase=phase, split=split, format="csv"), nl=False)
+            return
+        answer = client.get(path, phase=phase, split=split, format="json")
+    rows = [flatten_entry(e) for e in as_rows(answer)]
+    shown = answer.get("phase", phase) if isinstance(answer, dict) else phase
+    title = f"{slug} leaderboard ({split}{', phase ' + str(shown) if shown else ''})"
+    console.print(rows_table(title, rows, leaderboard_columns(rows)))
+
+
+def flatten_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A leaderboard entry as one flat row: scores and timings become their own columns."""
+    row = {k: v for k, v in entry.items() if not isinstance(v, (dict, list))}
+    if entry.get("tied_with_next"):
+        row["rank"] = f"{entry.get('rank')}="
+    for group in ("scores", "efficiency"):
+        values = entry.get(group)
+        if isinstance(values, dict):
+            row.update(values)
+    interval = entry.get("interval")
+    if isinstance(interval, dict):
+        row["95% CI"] = f"[{interval.get('low')}, {interval.get('high')}]"
+    return row
+
+
+_HIDDEN = {"team_id", "tie_group", "tied_with_next", "p_value_to_next", "cpu_seconds"}
+
+
+def leaderboard_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every column the rows have, in first-seen order, less the internal ones."""
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return [n for n in names if n not in _HIDDEN] or ["rank", "team"]
+
+
+def work_dir() -> tempfile.TemporaryDirectory[str]:
+    """A private temporary folder for packed contexts and saved images."""
+    return tempfile.TemporaryDirectory(prefix="podium-cli-")

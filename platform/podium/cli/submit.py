@@ -1,0 +1,92 @@
+"""`podium submit`: pack, save or take the model, upload it with a progress bar, follow it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from podium.cli.artifacts import choose, upload_file
+from podium.cli.client import PodiumClient
+from podium.cli.common import docker_client, fail
+from podium.cli.participant import show_submission, work_dir
+from podium.cli.remote import Transfer, as_rows, connect, console, expect_dict, handled, transfers
+
+app = typer.Typer()
+
+TERMINAL = {"finished", "failed", "error", "cancelled"}
+
+
+@app.command()
+def submit(
+    challenge: Annotated[str, typer.Option("--challenge", "-c", help="the challenge's slug")],
+    path: Annotated[
+        Path | None, typer.Argument(help="a folder with a Dockerfile (sent as a build context)")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option(help="a local image tag (sent as docker save)")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="a bare model file (sent as is)")] = None,
+    phase: Annotated[str | None, typer.Option(help="default: the phase open now")] = None,
+    description: Annotated[str, typer.Option(help="a note for yourself and the judges")] = "",
+    wait: Annotated[bool, typer.Option("--wait", help="follow it to the end")] = False,
+    poll_seconds: Annotated[float, typer.Option(help="how often --wait asks")] = 2.0,
+) -> None:
+    """Submit a model: a build-context folder, --image TAG or --model FILE."""
+    with handled():
+        artifact = choose(path, image, model)
+        with work_dir() as tmp, connect(timeout_seconds=300) as client:
+            engine = docker_client() if artifact.kind == "image" else None
+            console.print(f"preparing {artifact.describe()}", style="dim")
+            upload = upload_file(artifact, engine, Path(tmp))
+            fields = {"kind": artifact.kind, "description": description}
+            if phase:
+                fields["phase"] = phase
+            with transfers() as progress:
+                bar = Transfer(progress, f"uploading {upload.name}")
+                bar.start(upload.stat().st_size)
+                answer = expect_dict(
+                    client.upload(
+                        "POST",
+                        f"/challenges/{challenge}/submissions",
+                        upload,
+                        data=fields,
+                        progress=bar.advance,
+                    )
+                )
+            console.print(f"submitted: id {answer.get('id')}, status {answer.get('status')}")
+            if wait:
+                _follow(client, challenge, answer, poll_seconds)
+
+
+def _follow(client: PodiumClient, challenge: str, answer: dict[str, Any], poll: float) -> None:
+    submission_id = answer.get("id")
+    state = str(answer.get("status"))
+    item = answer
+    with console.status(f"submission {submission_id}: {state}") as spinner:
+        while state not in TERMINAL:
+            time.sleep(max(poll, 0.2))
+            item = expect_dict(client.get(f"/submissions/{submission_id}"))
+            if str(item.get("status")) != state:
+                state = str(item.get("status"))
+                spinner.update(f"submission {submission_id}: {state}")
+                console.print(f"{time.strftime('%H:%M:%S')} {state}", style="dim")
+    show_submission(item)
+    if state != "finished":
+        fail(f"submission {submission_id} {state}: {item.get('reason') or 'no reason given'}")
+    console.print(_rank_line(client, challenge, item))
+
+
+def _rank_line(client: PodiumClient, challenge: str, item: dict[str, Any]) -> str:
+    phase = item.get("phase") if isinstance(item.get("phase"), str) else None
+    rows = as_rows(client.get(f"/challenges/{challenge}/leaderboard", phase=phase, format="json"))
+    mine = next(
+        (r for r in rows if r.get("submission_id") == item.get("id")),
+        next((r for r in rows if r.get("team_id") == item.get("team_id")), None),
+    )
+    if mine is None:
+        return "rank: not on the public leaderboard (yet)"
+    best = "" if mine.get("submission_id") == item.get("id") else " (with another submission)"
+    return f"rank: {mine.get('rank')} of {len(rows)}{best}"

@@ -1,0 +1,128 @@
+"""`podium up`: the whole platform on one machine (API, one worker, the reaper).
+
+Order: migrate the database; with ``--examples`` install the example challenges, the demo
+accounts and the demo submissions; start the worker as a child process (its log goes to
+``<home>/worker.log``), the reaper as a thread here and the API in a thread; with ``--examples``
+follow the demo submissions and print the leaderboards; then serve until Ctrl-C, which stops the
+API, asks the worker to stop (warm shutdown) and kills it if it lingers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from podium.cli.common import fail
+from podium.settings import Settings, get_settings
+
+app = typer.Typer(help="Start the platform on this machine.", invoke_without_command=True)
+WORKER_STOP_SECONDS = 20
+
+
+@app.callback()
+def up(
+    host: str = typer.Option("127.0.0.1", help="address the API listens on"),
+    port: int = typer.Option(8000, help="port the API listens on"),
+    examples: bool = typer.Option(False, help="install the example challenges and baselines"),
+) -> None:
+    """Run the API, one worker and the reaper until Ctrl-C."""
+    from podium.db.migrate import upgrade
+    from podium.worker.upkeep import start_reaper
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.database_url)
+    except Exception as error:  # the CLI boundary: one line
+        fail(f"could not migrate the database: {error}")
+    console = Console()
+    demo_ids = _install_demo(settings, console) if examples else []
+    worker = start_worker(settings)
+    reaper = start_reaper(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            "podium.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="api", daemon=True)
+    try:
+        thread.start()
+        _wait_started(server, thread)
+        url = f"http://{host}:{port}"
+        if examples:
+            _show_demo(settings, demo_ids, url, console)
+        console.print(
+            f"Podium serves {url} (state in {settings.home}, worker log in "
+            f"{settings.home / 'worker.log'}); Ctrl-C stops it"
+        )
+        while thread.is_alive():
+            thread.join(timeout=1)
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        reaper.stop()
+        stop_worker(worker)
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    while not server.started:
+        if not thread.is_alive():
+            fail("the API did not start; is the port already in use? try --port")
+        time.sleep(0.1)
+
+
+def _install_demo(settings: Settings, console: Console) -> list[int]:
+    from sqlmodel import Session
+
+    from podium.db.engine import create_db_engine
+    from podium.demo import install
+
+    engine = create_db_engine(settings.database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        ids = install(session, settings, console)
+    engine.dispose()
+    return ids
+
+
+def _show_demo(settings: Settings, ids: list[int], url: str, console: Console) -> None:
+    from sqlmodel import Session
+
+    from podium.db.engine import create_db_engine
+    from podium.demo import follow, print_leaderboards
+
+    engine = create_db_engine(settings.database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        follow(session, ids, console)
+    engine.dispose()
+    print_leaderboards(url, console)
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """One ``podium worker`` child (no reaper of its own: this process runs it)."""
+    env = {**os.environ, "PODIUM_HOME": str(settings.home)}
+    command = [sys.executable, "-m", "podium.cli", "worker", "--no-reaper", "--queues=default"]
+    with open(settings.home / "worker.log", "ab") as log:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Warm shutdown (SIGTERM: finish or give back the current task), then kill."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -1,0 +1,46 @@
+"""`podium worker`: one Celery worker for the evaluation queues, with the reaper thread."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+import typer
+
+from podium.settings import get_settings
+
+app = typer.Typer(help="Run an evaluation worker.", invoke_without_command=True)
+
+
+@app.callback()
+def worker(
+    queues: str = typer.Option("default", help="comma-separated queues: default, gpu"),
+    concurrency: int = typer.Option(1, min=1, help="evaluations run at once"),
+    reaper: bool = typer.Option(True, help="also run the reaper thread (stale runs, leftovers)"),
+    loglevel: str = typer.Option("info", help="Celery log level"),
+    pool: str = typer.Option("prefork", help="Celery pool: prefork (default) or solo"),
+) -> None:
+    """Start a Celery worker (blocks; Ctrl-C stops it after the current evaluation)."""
+    from podium.worker.celery_app import make_celery
+    from podium.worker.upkeep import start_reaper
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+    thread = start_reaper(settings) if reaper else None
+    try:
+        make_celery(settings).worker_main(
+            [
+                "worker",
+                f"--concurrency={concurrency}",
+                f"--queues={queues}",
+                f"--loglevel={loglevel}",
+                f"--pool={pool}",
+                f"--hostname=podium-{os.getpid()}@{socket.gethostname()}",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        if thread is not None:
+            thread.stop()

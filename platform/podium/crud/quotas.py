@@ -1,0 +1,134 @@
+"""Per-team submission quotas of a phase: per rolling 24 hours, in total, and in flight at once.
+
+What counts: a team's submissions in the phase that are charged. Never counted: failures that
+were the platform's fault (``error``, ``charged=False``), ``cancelled`` submissions (a
+participant who cancels a mistaken upload gets the slot back, whatever the cancel reached:
+Codabench's users complain about the opposite) and organisers' baselines. Failures that were
+the participant's fault (``failed``) count: the leaderboard is an oracle (SECURITY.md 6).
+
+A refusal is :class:`~podium.crud.errors.QuotaExceeded` with ``retry_at``: when the oldest
+counted submission leaves the 24-hour window; when the next phase opens (total reached; None
+if none follows); for in-flight, the earliest deadline of a running evaluation, else a short
+poll interval (a hint, not a promise: queued submissions have no deadline yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from podium.crud.errors import QuotaExceeded
+from podium.db.models import (
+    IN_FLIGHT_STATUSES,
+    Evaluation,
+    Phase,
+    Submission,
+    SubmissionStatus,
+    Team,
+)
+from podium.db.types import utcnow
+
+WINDOW = timedelta(hours=24)
+IN_FLIGHT_POLL = timedelta(seconds=30)
+# the bundle schema's defaults (challenges.schema.SubmissionLimits), for phases stored without
+DEFAULT_LIMITS = {"per_day": 5, "total": 100, "in_flight": 1}
+
+
+@dataclass(frozen=True)
+class QuotaLimits:
+    """A phase's per-team limits."""
+
+    per_day: int
+    total: int
+    in_flight: int
+
+    @classmethod
+    def of(cls, phase: Phase) -> QuotaLimits:
+        """The limits stored on ``phase`` (the schema's defaults where one is missing)."""
+        values: dict[str, Any] = {**DEFAULT_LIMITS, **(phase.submission_limits or {})}
+        return cls(int(values["per_day"]), int(values["total"]), int(values["in_flight"]))
+
+
+def _counted(team: Team, phase: Phase) -> Any:
+    return (
+        select(Submission)
+        .where(Submission.team_id == team.id, Submission.phase_id == phase.id)
+        .where(col(Submission.charged).is_(True), col(Submission.baseline).is_(False))
+        .where(col(Submission.status).not_in([SubmissionStatus.CANCELLED, SubmissionStatus.ERROR]))
+    )
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+
+def check_quota(session: Session, *, team: Team, phase: Phase, now: datetime | None = None) -> None:
+    """Refuse a new submission of ``team`` in ``phase`` when one of its limits is reached.
+
+    Raises:
+        QuotaExceeded: a limit is reached; ``retry_at`` says when to try again.
+    """
+    now = now or utcnow()
+    limits = QuotaLimits.of(phase)
+    counted = _counted(team, phase)
+    if _count(session, counted) >= limits.total:
+        _total_reached(session, phase=phase, limit=limits.total, now=now)
+    in_flight = counted.where(col(Submission.status).in_(list(IN_FLIGHT_STATUSES)))
+    flying = list(session.exec(in_flight).all())
+    if len(flying) >= limits.in_flight:
+        raise QuotaExceeded(
+            f"your team has {len(flying)} submission(s) still being evaluated and "
+            f"{phase.name!r} allows {limits.in_flight} at once; wait for one to finish "
+            "(or cancel it) and submit again",
+            _in_flight_free_at(session, flying, now),
+        )
+    recent_query = counted.where(col(Submission.created_at) > now - WINDOW)
+    recent = list(session.exec(recent_query.order_by(col(Submission.created_at))).all())
+    if len(recent) >= limits.per_day:
+        retry_at = recent[len(recent) - limits.per_day].created_at + WINDOW
+        raise QuotaExceeded(
+            f"your team has made {len(recent)} submission(s) in the last 24 hours and "
+            f"{phase.name!r} allows {limits.per_day}; the next one is allowed at "
+            f"{retry_at.isoformat()}",
+            retry_at,
+        )
+
+
+def _total_reached(session: Session, *, phase: Phase, limit: int, now: datetime) -> None:
+    following = session.exec(
+        select(Phase)
+        .where(Phase.challenge_id == phase.challenge_id, col(Phase.start) > now)
+        .order_by(col(Phase.start))
+    ).first()
+    after = (
+        f"; phase {following.name!r} opens at {following.start.isoformat()}"
+        if following is not None
+        else "; no later phase is planned"
+    )
+    raise QuotaExceeded(
+        f"your team has used all {limit} submissions of phase {phase.name!r}{after}",
+        following.start if following is not None else None,
+    )
+
+
+def _in_flight_free_at(session: Session, flying: Sequence[Submission], now: datetime) -> datetime:
+    deadline = session.exec(
+        select(Evaluation.deadline)
+        .where(col(Evaluation.submission_id).in_([s.id for s in flying]))
+        .where(col(Evaluation.finished_at).is_(None), col(Evaluation.deadline).is_not(None))
+        .order_by(col(Evaluation.deadline))
+    ).first()
+    if deadline is not None:
+        return max(deadline, now + timedelta(seconds=1))
+    return now + IN_FLIGHT_POLL
+
+
+def lock_team(session: Session, *, team: Team) -> None:
+    """Hold ``team``'s row until the transaction ends, so two uploads cannot both pass
+    :func:`check_quota` (PostgreSQL; SQLite serialises writers anyway)."""
+    session.exec(select(Team.id).where(Team.id == team.id).with_for_update()).one()

@@ -1,0 +1,231 @@
+"""Accepting an upload: which phase, which kind, a sane file, the team's quota, then the row.
+
+Two steps around the streamed copy, so nothing is written for a request that will be refused:
+:func:`plan_submission` checks what the form says (phase open, kind allowed, file name fits
+the kind, quota when the caller already has a team); :func:`accept_submission` checks the
+bytes, makes the personal team on a first submission, checks the quota again under a lock on
+the team, and commits the row with the file moved into ``store.submission_dir(id)``. The
+caller enqueues only after that commit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from podium.crud.challenges import phases_of
+from podium.crud.errors import Conflict, InvalidInput
+from podium.crud.quotas import check_quota, lock_team
+from podium.crud.submissions import record_status
+from podium.crud.teams import get_or_create_personal_team, team_of
+from podium.db.models import Challenge, Phase, Submission, SubmissionKind, SubmissionStatus, User
+from podium.db.types import utcnow
+from podium.store import Store, StoredFile, move_into, safe_filename
+
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+SUFFIXES: dict[SubmissionKind, tuple[str, ...]] = {
+    SubmissionKind.IMAGE: TAR_SUFFIXES,
+    SubmissionKind.BUILD: (*TAR_SUFFIXES, ".zip"),
+    SubmissionKind.MODEL: (),  # any single file
+}
+HINTS = {
+    SubmissionKind.IMAGE: "upload the output of `docker save IMAGE -o image.tar` (or gzip it)",
+    SubmissionKind.BUILD: "upload a .tar, .tar.gz or .zip of a folder holding your Dockerfile",
+    SubmissionKind.MODEL: "upload the model file itself",
+}
+HEAD_BYTES = 512
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the form asks for, checked: the phase, the kind, a safe file name, the team."""
+
+    challenge: Challenge
+    phase: Phase
+    kind: SubmissionKind
+    filename: str
+    team_id: int | None
+
+
+def _is_open(phase: Phase, now: datetime) -> bool:
+    return phase.start <= now < phase.end
+
+
+def _names(phases: list[Phase]) -> str:
+    return ", ".join(repr(p.name) for p in phases) or "none"
+
+
+def choose_phase(
+    session: Session, *, challenge: Challenge, name: str | None, now: datetime | None = None
+) -> Phase:
+    """The phase ``name``, or the one open now (the latest to start when several are).
+
+    Raises:
+        InvalidInput: the challenge has no phase ``name``.
+        Conflict: that phase (or, without a name, every phase) is not open now.
+    """
+    now = now or utcnow()
+    phases = phases_of(session, challenge=challenge)
+    open_now = [p for p in phases if _is_open(p, now)]
+    if name is None:
+        if open_now:
+            return max(open_now, key=lambda p: (p.start, p.position))
+        upcoming = [p for p in phases if p.start > now]
+        first = upcoming[0] if upcoming else None
+        when = f"; {first.name!r} opens at {first.start.isoformat()}" if first else ""
+        raise Conflict(f"{challenge.slug} has no phase open for submissions now{when}")
+    phase = next((p for p in phases if p.name == name), None)
+    if phase is None:
+        raise InvalidInput(
+            f"{challenge.slug} has no phase {name!r}; its phases are {_names(phases)} "
+            f"(open now: {_names(open_now)})"
+        )
+    if not _is_open(phase, now):
+        state = (
+            f"opens at {phase.start.isoformat()}"
+            if now < phase.start
+            else f"ended at {phase.end.isoformat()}"
+        )
+        raise Conflict(
+            f"phase {name!r} of {challenge.slug} is not open ({state}); "
+            f"phases open now: {_names(open_now)}"
+        )
+    return phase
+
+
+def check_kind(*, phase: Phase, kind: SubmissionKind) -> None:
+    """Refuse a kind the phase does not accept (422)."""
+    allowed = phase.submission_kinds or [k.value for k in SubmissionKind]
+    if kind.value not in allowed:
+        raise InvalidInput(
+            f"phase {phase.name!r} does not accept submissions of kind {kind.value!r}; "
+            f"it accepts: {', '.join(allowed)}"
+        )
+
+
+def check_filename(*, kind: SubmissionKind, filename: str | None) -> str:
+    """The upload's name made safe; refuses a name whose extension does not fit ``kind``."""
+    name = safe_filename(filename, default="model" if kind is SubmissionKind.MODEL else "upload")
+    suffixes = SUFFIXES[kind]
+    if suffixes and not name.lower().endswith(suffixes):
+        raise InvalidInput(
+            f"{name!r} does not look like a {kind.value} submission: expected a file ending in "
+            f"{', '.join(suffixes)}; {HINTS[kind]}"
+        )
+    return name
+
+
+def plan_submission(
+    session: Session,
+    *,
+    challenge: Challenge,
+    user: User,
+    kind: SubmissionKind,
+    phase_name: str | None,
+    filename: str | None,
+) -> Intake:
+    """Check the form before any byte is copied (the quota only if the user has a team).
+
+    Raises:
+        InvalidInput, Conflict: see :func:`choose_phase`, :func:`check_kind`,
+            :func:`check_filename`.
+        QuotaExceeded: the team has reached one of the phase's limits.
+    """
+    phase = choose_phase(session, challenge=challenge, name=phase_name)
+    check_kind(phase=phase, kind=kind)
+    name = check_filename(kind=kind, filename=filename)
+    team = team_of(session, user=user, challenge=challenge)
+    if team is not None:
+        check_quota(session, team=team, phase=phase)
+    return Intake(challenge, phase, kind, name, team.id if team is not None else None)
+
+
+def _head(path: Path, *, gunzip: bool) -> bytes:
+    try:
+        if gunzip:
+            with gzip.open(path, "rb") as handle:  # a bounded read: no bomb can get far
+                return handle.read(HEAD_BYTES)
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return b""
+
+
+def _looks_right(path: Path, name: str) -> bool:
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        return _head(path, gunzip=False).startswith(b"PK\x03\x04")
+    if lower.endswith((".tar.gz", ".tgz")):
+        if not _head(path, gunzip=False).startswith(b"\x1f\x8b"):
+            return False
+        return _head(path, gunzip=True)[257:262] == b"ustar"
+    if lower.endswith(".tar"):
+        return _head(path, gunzip=False)[257:262] == b"ustar"
+    return True
+
+
+def check_content(*, kind: SubmissionKind, filename: str, upload: StoredFile) -> None:
+    """Refuse an empty file, or one whose first bytes do not match its extension (422)."""
+    if upload.size_bytes == 0:
+        raise InvalidInput(f"{filename!r} is empty; {HINTS[kind]}")
+    if not _looks_right(upload.path, filename):
+        raise InvalidInput(
+            f"{filename!r} is not the archive its name says (its first bytes do not match); "
+            f"{HINTS[kind]}"
+        )
+
+
+def _row(intake: Intake, *, team_id: int, user: User, upload: StoredFile, text: str) -> Submission:
+    assert intake.phase.id is not None and intake.challenge.id is not None
+    return Submission(
+        challenge_id=intake.challenge.id, phase_id=intake.phase.id, team_id=team_id,
+        user_id=user.id, kind=intake.kind, filename=intake.filename,
+        file_sha256=upload.sha256, size_bytes=upload.size_bytes, description=text,
+    )  # fmt: skip
+
+
+def accept_submission(
+    session: Session,
+    *,
+    intake: Intake,
+    user: User,
+    upload: StoredFile,
+    description: str,
+    store: Store,
+) -> Submission:
+    """Check the uploaded bytes and the quota, then commit the submission (``submitted``).
+
+    The file is moved into the submission's folder; on any failure the row is rolled back and
+    nothing is left in the store (the caller removes the upload itself).
+
+    Raises:
+        InvalidInput: the file is empty or not what its name says.
+        QuotaExceeded: the team has reached one of the phase's limits.
+    """
+    check_content(kind=intake.kind, filename=intake.filename, upload=upload)
+    team = get_or_create_personal_team(session, user, intake.challenge)
+    assert team.id is not None
+    folder: Path | None = None
+    try:
+        lock_team(session, team=team)
+        check_quota(session, team=team, phase=intake.phase)
+        submission = _row(intake, team_id=team.id, user=user, upload=upload, text=description)
+        record_status(session, submission, SubmissionStatus.SUBMITTED, "uploaded")
+        assert submission.id is not None
+        folder = store.submission_dir(submission.id)
+        shutil.rmtree(folder, ignore_errors=True)  # a leftover of a rolled-back id
+        submission.file_path = str(move_into(upload.path, folder / intake.filename))
+        session.add(submission)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return submission

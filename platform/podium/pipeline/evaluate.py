@@ -1,0 +1,104 @@
+"""One evaluation, start to end: the plain function the Celery task calls.
+
+    queued → preparing (image) → running (sandbox) → scoring (outside the container) → finished
+
+Each stage transition checks that the attempt is still current, so a cancelled submission stops
+at the next stage boundary. A container already running is not killed on cancel: it ends at its
+wall-time limit and its result is discarded (see ``docs`` in the module map).
+"""
+
+from __future__ import annotations
+
+import shutil
+from enum import StrEnum
+from typing import Any
+
+from podium.db.models import SubmissionStatus
+from podium.db.types import utcnow
+from podium.pipeline.attempts import Heartbeat, advance, start_attempt
+from podium.pipeline.context import Attempt, PipelineContext
+from podium.pipeline.faults import ParticipantFault, Stop
+from podium.pipeline.images import prepare_image
+from podium.pipeline.logs import LogDir
+from podium.pipeline.outcomes import close_quietly, end_with_error
+from podium.pipeline.recording import record_in_mlflow
+from podium.pipeline.stages import (
+    load_challenge_bundle,
+    output_dir,
+    run_model,
+    save_scores,
+    score_output,
+)
+
+
+class Outcome(StrEnum):
+    """What one call of :func:`evaluate_submission` did."""
+
+    SKIPPED = "skipped"  # terminal already, or another live attempt holds it
+    STOPPED = "stopped"  # cancelled or superseded while it ran
+    FINISHED = "finished"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+def evaluate_submission(
+    ctx: PipelineContext, submission_id: int, *, task_id: str | None = None
+) -> Outcome:
+    """Evaluate a submission by id; idempotent (a finished one is left as it is).
+
+    Raises:
+        PlatformFault: the engine or the disk failed; the submission is back in ``queued``
+            and the caller (the task) retries with backoff, or gives up with ``error``.
+    """
+    attempt = start_attempt(ctx, submission_id, task_id)
+    if attempt is None:
+        return Outcome.SKIPPED
+    logs = LogDir(ctx.store.logs_dir(submission_id, attempt.number))
+    try:
+        with Heartbeat(ctx.session_factory, attempt, ctx.settings.heartbeat_seconds) as beat:
+            _stages(ctx, attempt, logs, beat)
+        outcome = Outcome.FINISHED
+    except Stop as stop:
+        close_quietly(ctx, attempt, str(stop))
+        return Outcome.STOPPED
+    except Exception as error:  # classified in one place; platform faults re-raise
+        outcome = Outcome(end_with_error(ctx, attempt, error))
+    finally:
+        shutil.rmtree(output_dir(ctx, attempt), ignore_errors=True)
+    record_in_mlflow(ctx.session_factory, ctx.tracker, attempt.evaluation_id)
+    return outcome
+
+
+def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbeat) -> None:
+    bundle = load_challenge_bundle(attempt)
+    digest = prepare_image(ctx, attempt, bundle, logs)
+    _check(beat)
+    advance(
+        ctx,
+        attempt,
+        SubmissionStatus.RUNNING,
+        image_digest=digest,
+        logs_path=str(logs.root),
+        data_sha256=bundle.hidden_hash(attempt.phase_name),
+    )
+    result = run_model(ctx, attempt, bundle, digest, logs)
+    _check(beat)
+    timings: dict[str, Any] = {
+        "wall_seconds": result.wall_seconds,
+        "cpu_seconds": result.cpu_seconds,
+        "peak_memory_mb": result.peak_memory_mb,
+        "exit_code": result.exit_code,
+        "heartbeat_at": utcnow(),
+    }
+    if not result.succeeded:
+        advance(ctx, attempt, SubmissionStatus.RUNNING, **timings, record=False)
+        raise ParticipantFault(result.message)
+    advance(ctx, attempt, SubmissionStatus.SCORING, **timings)
+    report = score_output(ctx, attempt, bundle, logs)
+    _check(beat)
+    save_scores(ctx, attempt, report)
+
+
+def _check(beat: Heartbeat) -> None:
+    if beat.cancelled.is_set():
+        raise Stop("the submission was cancelled")

@@ -1,0 +1,95 @@
+"""The ``preparing`` stage: turn a submission into an image and return its digest.
+
+An image archive is loaded, a build context is built, a model file is wrapped into the
+challenge's runtime image. A digest already pinned on the submission (a re-run, a retry), or
+the image of an earlier submission of the same challenge with the same file, is reused when the
+engine still has it: the same bytes make the same image, and building again only costs time.
+"""
+
+from __future__ import annotations
+
+import docker
+import docker.errors
+import requests
+from sqlmodel import col, select
+
+from challenges import Bundle
+from challenges.modelfile import wrap_model_file
+from podium.db.models import Submission, SubmissionKind
+from podium.pipeline.context import Attempt, PipelineContext
+from podium.pipeline.logs import LogDir
+from sandbox.errors import BuildError
+from sandbox.intake import BuildLimits, BuiltImage, build_image, load_image_archive
+
+SUBMISSION_LABEL = "org.podium.submission"
+BUILD_LOG = "build.log"
+
+
+def prepare_image(ctx: PipelineContext, attempt: Attempt, bundle: Bundle, logs: LogDir) -> str:
+    """The digest of the image to run for ``attempt``; loads, builds or wraps when needed.
+
+    Raises:
+        ArchiveError, ImageError, BuildError: the submission's fault (the build log is kept).
+        EngineUnavailable: the engine could not be reached.
+    """
+    reused = _reusable(ctx, attempt)
+    if reused is not None:
+        return reused
+    kind = SubmissionKind(attempt.kind)
+    if kind is SubmissionKind.IMAGE:
+        loaded = load_image_archive(
+            ctx.client, attempt.file_path, max_mb=ctx.settings.max_upload_mb
+        )
+        return loaded.digest
+    try:
+        built = _build(ctx, attempt, bundle, kind)
+    except BuildError as error:
+        logs.write(BUILD_LOG, error.log_tail)
+        raise
+    logs.write(BUILD_LOG, built.build_log)
+    return built.digest
+
+
+def _build(
+    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, kind: SubmissionKind
+) -> BuiltImage:
+    limits = BuildLimits(wall_seconds=ctx.settings.build_wall_seconds)
+    labels = {SUBMISSION_LABEL: str(attempt.submission_id)}
+    if kind is SubmissionKind.BUILD:
+        return build_image(ctx.client, attempt.file_path, limits, labels=labels)
+    return wrap_model_file(ctx.client, attempt.file_path, bundle.spec, limits, labels=labels)
+
+
+def _reusable(ctx: PipelineContext, attempt: Attempt) -> str | None:
+    candidates = [attempt.pinned_digest] if attempt.pinned_digest else []
+    if attempt.file_sha256:
+        candidates += _same_file_digests(ctx, attempt)
+    for digest in candidates:
+        if _engine_has(ctx.client, digest):
+            return digest
+    return None
+
+
+def _same_file_digests(ctx: PipelineContext, attempt: Attempt) -> list[str]:
+    with ctx.session_factory() as session:
+        mine = session.get(Submission, attempt.submission_id)
+        if mine is None:
+            return []
+        query = (
+            select(Submission.image_digest)
+            .where(Submission.challenge_id == mine.challenge_id)
+            .where(Submission.kind == mine.kind)
+            .where(Submission.file_sha256 == attempt.file_sha256)
+            .where(col(Submission.image_digest).is_not(None))
+            .order_by(col(Submission.id).desc())
+            .limit(3)
+        )
+        return [digest for digest in session.exec(query).all() if digest]
+
+
+def _engine_has(client: docker.DockerClient, digest: str) -> bool:
+    try:
+        client.api.inspect_image(digest)
+    except (docker.errors.DockerException, requests.RequestException):
+        return False  # gone or unreadable: prepare the image again
+    return True

@@ -1,0 +1,190 @@
+"""The reaper: nothing stays "running" or "queued" forever, whatever happened to a worker.
+
+One pass (:func:`reap_once`):
+
+1. evaluations whose heartbeat is older than ``stale_seconds`` or whose deadline passed, with a
+   submission still in flight, are closed as ``abandoned``; the submission is re-enqueued by id,
+   up to ``max_retries`` times, then ends as ``error`` (never charged);
+2. submissions ``submitted``/``queued`` for ``queued_stale_seconds`` with no open evaluation
+   are enqueued again (a lost message, a broker that was down at upload time);
+3. MLflow copies that failed are written again;
+4. sandbox leftovers (containers past their deadline, staging folders) are removed.
+
+It runs as a thread inside ``podium up`` and ``podium worker`` (:class:`ReaperThread`). Several
+reapers may run at once: each change is made only if the row is still as the reaper saw it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from podium.crud.submissions import record_status
+from podium.db.models import Evaluation, Phase, Submission, SubmissionStatus
+from podium.db.types import utcnow
+from podium.pipeline.attempts import open_evaluations
+from podium.pipeline.context import SessionFactory
+from podium.settings import Settings
+
+log = logging.getLogger(__name__)
+Send = Callable[[int, bool], object]  # (submission id, gpu) -> sent?
+WAITING = (SubmissionStatus.SUBMITTED, SubmissionStatus.QUEUED)
+ACTIVE = (SubmissionStatus.PREPARING, SubmissionStatus.RUNNING, SubmissionStatus.SCORING)
+
+
+@dataclass
+class ReapSummary:
+    """What one pass did, by submission id."""
+
+    requeued: list[int] = field(default_factory=list)
+    errored: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def gave_up_reason(retries: int) -> str:
+    """What a participant reads when the reaper gives up."""
+    return (
+        "the worker running this evaluation stopped responding; it was retried "
+        f"{retries} time{'s' if retries != 1 else ''}. This does not count against your quota"
+    )
+
+
+def reap_once(
+    session_factory: SessionFactory,
+    config: Settings,
+    send: Send,
+    now: datetime | None = None,
+) -> ReapSummary:
+    """One pass over stale evaluations and forgotten submissions (tasks are sent after commit)."""
+    now = now or utcnow()
+    summary = ReapSummary()
+    stale_before = now - timedelta(seconds=config.stale_seconds)
+    with session_factory() as session:
+        stale = session.exec(
+            select(Evaluation)
+            .join(Submission, col(Submission.id) == Evaluation.submission_id)
+            .where(col(Evaluation.finished_at).is_(None))
+            .where(col(Submission.status).in_(ACTIVE + WAITING))
+            .where(
+                or_(
+                    col(Evaluation.heartbeat_at) < stale_before,
+                    col(Evaluation.deadline) < now,
+                )
+            )
+        ).all()
+        stale_ids = [(e.id, e.submission_id) for e in stale if e.id is not None]
+    for evaluation_id, submission_id in stale_ids:
+        _reap_evaluation(session_factory, config, evaluation_id, submission_id, now, summary)
+    summary.resent = _resend_forgotten(session_factory, config, now)
+    for submission_id in summary.requeued + summary.resent:
+        _send(session_factory, send, submission_id)
+    return summary
+
+
+def _reap_evaluation(
+    session_factory: SessionFactory,
+    config: Settings,
+    evaluation_id: int,
+    submission_id: int,
+    now: datetime,
+    summary: ReapSummary,
+) -> None:
+    with session_factory() as session:
+        claimed = session.execute(  # only one reaper wins an evaluation
+            update(Evaluation)
+            .where(col(Evaluation.id) == evaluation_id)
+            .where(col(Evaluation.finished_at).is_(None))
+            .values(finished_at=now)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            session.rollback()
+            return
+        evaluation = session.get(Evaluation, evaluation_id)
+        submission = session.get(Submission, submission_id)
+        assert evaluation is not None and submission is not None
+        evaluation.report = {
+            **(evaluation.report or {}),
+            "outcome": "abandoned",
+            "message": "the worker stopped sending heartbeats",
+        }
+        session.add(evaluation)
+        retries = _abandoned_count(session, submission_id) - 1
+        if retries >= config.max_retries:
+            reason = gave_up_reason(retries)
+            submission.charged = False
+            record_status(session, submission, SubmissionStatus.ERROR, reason, reason=reason)
+            summary.errored.append(submission_id)
+        else:
+            record_status(
+                session,
+                submission,
+                SubmissionStatus.QUEUED,
+                f"re-queued by the reaper (retry {retries + 1} of {config.max_retries})",
+            )
+            summary.requeued.append(submission_id)
+        session.commit()
+
+
+def _abandoned_count(session: Session, submission_id: int) -> int:
+    reports = session.exec(
+        select(Evaluation.report).where(Evaluation.submission_id == submission_id)
+    ).all()
+    return sum(1 for report in reports if (report or {}).get("outcome") == "abandoned")
+
+
+def _resend_forgotten(
+    session_factory: SessionFactory, config: Settings, now: datetime
+) -> list[int]:
+    cutoff = now - timedelta(seconds=config.queued_stale_seconds)
+    resent: list[int] = []
+    with session_factory() as session:
+        waiting = session.exec(
+            select(Submission)
+            .where(col(Submission.status).in_(WAITING))
+            .where(col(Submission.updated_at) < cutoff)
+        ).all()
+        for submission in waiting:
+            assert submission.id is not None
+            if open_evaluations(session, submission.id):
+                continue
+            record_status(
+                session, submission, SubmissionStatus.QUEUED, "enqueued again by the reaper"
+            )
+            resent.append(submission.id)
+        session.commit()
+    return resent
+
+
+def _send(session_factory: SessionFactory, send: Send, submission_id: int) -> None:
+    with session_factory() as session:
+        submission = session.get(Submission, submission_id)
+        phase = session.get(Phase, submission.phase_id) if submission else None
+    send(submission_id, bool(phase and phase.gpu))
+
+
+class ReaperThread(threading.Thread):
+    """Runs ``tick`` every ``interval_seconds`` until stopped; a failing pass is logged only."""
+
+    def __init__(self, tick: Callable[[], object], interval_seconds: float) -> None:
+        super().__init__(name="podium-reaper", daemon=True)
+        self._tick = tick
+        self._interval = interval_seconds
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self._interval):
+            try:
+                self._tick()
+            except Exception:  # the database or the engine is down: try again next pass
+                log.warning("reaper pass failed", exc_info=True)
+
+    def stop(self) -> None:
+        """Ask the thread to end after its current pass, and wait for it."""
+        self._stop_event.set()
+        self.join(timeout=self._interval + 30)

@@ -1,0 +1,124 @@
+"""The ``running`` and ``scoring`` stages, and saving the scores.
+
+Scores are written to the database in the same transaction that marks the submission
+``finished``: the database is the record; MLflow gets its copy afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlmodel import col
+
+from challenges import Bundle, BundleError, load_bundle
+from challenges.inputs import sandbox_limits_for, stage_inputs
+from evaluators import ScoreReport
+from evaluators.challenge import evaluate
+from podium.crud.submissions import record_status
+from podium.db.models import Score, ScoreSplit, SubmissionStatus
+from podium.db.types import utcnow
+from podium.pipeline.attempts import close_evaluation, load_current
+from podium.pipeline.context import Attempt, PipelineContext
+from podium.pipeline.faults import OrganiserFault
+from podium.pipeline.logs import LogDir
+from sandbox.result import RunResult
+
+RUN_FILE = "run.json"
+SCORE_FILE = "score_report.json"
+
+
+def load_challenge_bundle(attempt: Attempt) -> Bundle:
+    """The challenge's bundle from the store (validated once per process and bundle hash).
+
+    Raises:
+        OrganiserFault: The installed bundle no longer loads.
+    """
+    try:
+        return _cached_bundle(str(attempt.bundle_path), attempt.bundle_sha256)
+    except BundleError as error:
+        raise OrganiserFault(
+            f"the challenge's files are damaged ({len(error.problems)} problems); "
+            "the organisers have been told"
+        ) from error
+
+
+@lru_cache(maxsize=16)
+def _cached_bundle(path: str, sha256: str) -> Bundle:
+    # bundles in the store never change in place: a new upload is a new challenge
+    return load_bundle(Path(path))
+
+
+def output_dir(ctx: PipelineContext, attempt: Attempt) -> Path:
+    """The host folder that receives the attempt's ``/output``."""
+    return ctx.outputs_root / f"{attempt.submission_id}-{attempt.number}"
+
+
+def run_model(
+    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, digest: str, logs: LogDir
+) -> RunResult:
+    """Run the image on the phase's hidden inputs under the phase's limits; keep its logs."""
+    phase = bundle.phase(attempt.phase_name)
+    inputs = stage_inputs(bundle, attempt.phase_name, ctx.inputs_root / attempt.challenge_slug)
+    out = output_dir(ctx, attempt)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = {"PODIUM_CHALLENGE": attempt.challenge_slug, "PODIUM_PHASE": attempt.phase_name}
+    result = ctx.runner.run(digest, inputs, out, sandbox_limits_for(phase), env=env)
+    logs.write("stdout.txt", result.stdout_tail)
+    logs.write("stderr.txt", result.stderr_tail)
+    logs.write_json(RUN_FILE, result.to_dict())
+    return result
+
+
+def score_output(
+    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, logs: LogDir
+) -> ScoreReport:
+    """Validate and score what the model wrote (outside its container).
+
+    Raises:
+        InvalidPredictions: the participant's file is unusable.
+        ScoringError: the organiser's scoring program failed.
+    """
+    report = evaluate(
+        output_dir(ctx, attempt),
+        bundle,
+        attempt.phase_name,
+        split_secret=attempt.split_secret,
+        runner=ctx.runner,
+        resamples=ctx.settings.resamples,
+    )
+    logs.write_json(SCORE_FILE, report.to_dict())
+    return report
+
+
+def save_scores(ctx: PipelineContext, attempt: Attempt, report: ScoreReport) -> None:
+    """Store every score with its interval and mark the submission ``finished``, atomically.
+
+    A submission keeps the scores of its latest evaluation only (a re-run replaces them, so
+    rankings never count one submission twice); earlier reports stay on their evaluations.
+    """
+    with ctx.session_factory() as session:
+        evaluation, submission = load_current(session, attempt)
+        session.execute(delete(Score).where(col(Score.submission_id) == attempt.submission_id))
+        for split, metrics in report.splits.items():
+            for metric, value in metrics.items():
+                if value.value is None:
+                    continue
+                session.add(
+                    Score(
+                        evaluation_id=attempt.evaluation_id,
+                        submission_id=attempt.submission_id,
+                        split=ScoreSplit(split),
+                        metric=metric,
+                        value=value.value,
+                        ci_low=value.ci_low,
+                        ci_high=value.ci_high,
+                    )
+                )
+        close_evaluation(evaluation, utcnow(), "finished", score=report.to_dict())
+        session.add(evaluation)
+        record_status(session, submission, SubmissionStatus.FINISHED, f"attempt {attempt.number}")
+        session.commit()

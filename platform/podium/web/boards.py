@@ -1,0 +1,123 @@
+"""The leaderboard as pages show it: helper-8's ranking (and cache) plus bars, ties and a plot.
+
+Ranking, visibility and caching come from ``crud.leaderboards`` and the API's ``ranked`` (the
+same cached table the JSON answers); this module only turns the table into rows to draw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlmodel import Session
+
+from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry, best_over_time
+from podium.api.routes.leaderboard import View, get_cache, ranked
+from podium.crud import leaderboards as crud
+from podium.crud.errors import PermissionDenied
+from podium.db.models import Challenge, Phase, User
+from podium.db.types import utcnow
+from podium.web.charts import IntervalBar, Plot, history_plot, interval_bars
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One drawn row: the entry, its interval bar and its tie mark (``T2``: tie group 2)."""
+
+    entry: LeaderboardEntry
+    bar: IntervalBar | None
+    tie_mark: str | None
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A phase's leaderboard for one viewer, or the sentence saying why it is not shown."""
+
+    phase: Phase
+    split: str
+    splits: tuple[str, ...]
+    config: crud.BoardConfig | None = None
+    rows: tuple[BoardRow, ...] = ()
+    plot: Plot | None = None
+    hidden: str | None = None
+    board: Leaderboard | None = None
+
+
+def _rows(board: Leaderboard) -> tuple[BoardRow, ...]:
+    groups = Counter(e.tie_group for e in board.entries if e.tie_group is not None)
+    bars = interval_bars(
+        {
+            e.submission_id: (e.display_interval.low, score, e.display_interval.high)
+            for e in board.entries
+            if e.display_interval is not None
+            and (score := e.display_scores.get(board.primary)) is not None
+        }
+    )
+    return tuple(
+        BoardRow(
+            e,
+            bars.get(e.submission_id),
+            f"T{e.tie_group}" if e.tie_group is not None and groups[e.tie_group] > 1 else None,
+        )
+        for e in board.entries
+    )
+
+
+def _plot(session: Session, view: View) -> Plot | None:
+    config = view.config
+    entries = crud.load_entries(
+        session, phase=view.phase, metrics=(config.primary, *config.secondary)
+    )
+    history = best_over_time(
+        entries,
+        config.primary,
+        config.greater_is_better[config.primary],
+        split=view.split,
+        phase_end=view.phase.end,
+        decimals=config.decimals,
+    )
+    names = {e.team_id: e.team_name for e in entries}
+    # the x axis ends at the latest submission: a long idle tail would squash the lines
+    until = max((p.at for points in history.values() for p in points), default=utcnow())
+    return history_plot(
+        history, names, y_label=config.primary, decimals=config.decimals, until=until
+    )
+
+
+def board_view(
+    request: Request,
+    session: Session,
+    *,
+    challenge: Challenge,
+    user: User | None,
+    phase_name: str | None,
+    split: str = PUBLIC,
+) -> BoardView:
+    """The leaderboard of ``phase_name`` (default: the current phase) as ``user`` may see it."""
+    phase = crud.select_phase(session, challenge=challenge, name=phase_name)
+    config = crud.board_config(challenge, phase)
+    role = crud.viewer_role(session, user=user, challenge=challenge)
+    splits = tuple(s for s in (PUBLIC, PRIVATE) if _allowed(challenge, config, role, s))
+    if split not in splits:
+        return BoardView(
+            phase, split, splits, config, hidden=_why_hidden(challenge, config, role, split)
+        )
+    view = View(challenge, phase, config, split)
+    table = ranked(view, session, get_cache(request)).board
+    plot = _plot(session, view)
+    return BoardView(phase, split, splits, config, _rows(table), plot, None, table)
+
+
+def _allowed(challenge: Challenge, config: crud.BoardConfig, role: str | None, split: str) -> bool:
+    return _why_hidden(challenge, config, role, split) is None
+
+
+def _why_hidden(
+    challenge: Challenge, config: crud.BoardConfig, role: str | None, split: str
+) -> str | None:
+    try:
+        crud.check_visible(challenge, config, role, split)
+    except PermissionDenied as error:
+        return error.message
+    return None

@@ -1,0 +1,235 @@
+"""The judges' page (private leaderboard, rubric, disqualify, reproduce, publish) and the
+organisers' page (queue state, every submission, reveal).
+
+Every action calls the crud function the API calls (``crud.judging``, the API's
+``final_json``), behind the same authorisation dependencies, called as plain functions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from leaderboard import PRIVATE
+from podium.api.deps import (
+    SessionDep,
+    StoreDep,
+    get_challenge,
+    require_judge_or_organiser,
+    require_organiser,
+)
+from podium.api.routes.judging import RerunDep, final_json, get_judged_submission
+from podium.crud import judging
+from podium.crud.errors import InvalidInput, NotFound
+from podium.crud.roles import is_organiser
+from podium.db.models import Challenge, Submission, User
+from podium.web.boards import board_view
+from podium.web.errors import PageRoute
+from podium.web.pages_public import CsrfField
+from podium.web.queries import status_counts, submissions_of_challenge
+from podium.web.render import render
+from podium.web.session import LoggedInUser, check_csrf
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+TextList = Annotated[list[str], Form()]
+PhaseField = Annotated[str, Form()]
+AUDIT_SHOWN = 30
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status.HTTP_303_SEE_OTHER)
+
+
+def _judging_url(slug: str, phase: str, anchor: str = "") -> str:
+    return f"/challenges/{quote(slug)}/judging?phase={quote(phase)}{anchor}"
+
+
+def _staff_challenge(session: Session, slug: str, user: User) -> Challenge:
+    return require_judge_or_organiser(get_challenge(slug, session, user), session, user)
+
+
+def _rubric_context(session: Session, challenge: Challenge, user: User) -> dict[str, Any]:
+    if not challenge.spec.get("judging"):
+        return {"rubric": None, "mine": {}}
+    rows = judging.rubric_rows(session, challenge=challenge, judge_id=user.id)
+    mine = {(row.team_id, row.criterion): row for row, _, _ in rows}
+    return {"rubric": judging.judging_of(challenge).rubric, "mine": mine}
+
+
+@router.get("/challenges/{slug}/judging", response_class=HTMLResponse)
+def judging_page(
+    request: Request, slug: str, session: SessionDep, user: LoggedInUser, phase: str | None = None
+) -> Response:
+    """The private leaderboard, the rubric per team, the final ranking, the audit log."""
+    challenge = _staff_challenge(session, slug, user)
+    board = board_view(
+        request, session, challenge=challenge, user=user, phase_name=phase, split=PRIVATE
+    )
+    context = {
+        "challenge": challenge,
+        "board": board,
+        "decimals": board.config.decimals if board.config else 4,
+        "final": final_json(session, challenge, board.phase.name),
+        "published": judging.published(session, challenge=challenge),
+        "audit": judging.audit_entries(session, challenge=challenge)[-AUDIT_SHOWN:],
+        "organiser": is_organiser(session, user=user, challenge=challenge),
+        **_rubric_context(session, challenge, user),
+    }
+    return render(request, "judging.html", context)
+
+
+def _points(
+    criteria: list[str], points: list[str], comments: list[str]
+) -> list[tuple[str, float, str]]:
+    if not (len(criteria) == len(points) == len(comments)):
+        raise InvalidInput("the rubric form is incomplete; reload the page and score again")
+    scores = []
+    for name, text, comment in zip(criteria, points, comments, strict=True):
+        if not text.strip():
+            continue  # left blank: not scored yet
+        try:
+            value = float(text)
+        except ValueError:
+            raise InvalidInput(f"points for {name!r} must be a number, not {text!r}") from None
+        scores.append((name, value, comment.strip()))
+    if not scores:
+        raise InvalidInput("give points for at least one criterion")
+    return scores
+
+
+@router.post("/challenges/{slug}/judging/teams/{team_id}/rubric")
+def score_team(
+    request: Request,
+    slug: str,
+    team_id: int,
+    session: SessionDep,
+    user: LoggedInUser,
+    csrf_token: CsrfField,
+    phase: PhaseField,
+    criterion: TextList,
+    points: TextList,
+    comment: TextList,
+) -> Response:
+    """Record this judge's rubric points and comments for one team."""
+    check_csrf(request, csrf_token)
+    challenge = _staff_challenge(session, slug, user)
+    team = judging.challenge_team(session, challenge=challenge, team_id=team_id)
+    scores = _points(criterion, points, comment)
+    judging.put_rubric_scores(session, challenge=challenge, judge=user, team=team, scores=scores)
+    return _see_other(_judging_url(slug, phase, f"#team-{team_id}"))
+
+
+def _judged(session: Session, slug: str, submission_id: int, user: User) -> Submission:
+    submission, challenge = get_judged_submission(submission_id, session, user)
+    if challenge.slug != slug:
+        raise NotFound(f"no submission {submission_id} in {slug}")
+    return submission
+
+
+def _primary(challenge: Challenge) -> str:
+    return str(challenge.spec.get("metrics", {}).get("primary", ""))
+
+
+@router.post("/challenges/{slug}/judging/submissions/{submission_id}/disqualify")
+def disqualify(
+    request: Request,
+    slug: str,
+    submission_id: int,
+    session: SessionDep,
+    user: LoggedInUser,
+    csrf_token: CsrfField,
+    phase: PhaseField,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    """Exclude a submission from every ranking, with a reason its team reads."""
+    check_csrf(request, csrf_token)
+    submission = _judged(session, slug, submission_id, user)
+    judging.disqualify(session, submission=submission, actor=user, reason=reason.strip())
+    return _see_other(_judging_url(slug, phase))
+
+
+@router.post("/challenges/{slug}/judging/submissions/{submission_id}/reinstate")
+def reinstate(
+    request: Request,
+    slug: str,
+    submission_id: int,
+    session: SessionDep,
+    user: LoggedInUser,
+    csrf_token: CsrfField,
+    phase: PhaseField,
+) -> Response:
+    """Bring a disqualified submission back."""
+    check_csrf(request, csrf_token)
+    submission = _judged(session, slug, submission_id, user)
+    judging.reinstate(session, submission=submission, actor=user)
+    return _see_other(_judging_url(slug, phase))
+
+
+@router.post("/challenges/{slug}/judging/submissions/{submission_id}/reproduce")
+def reproduce(
+    request: Request,
+    slug: str,
+    submission_id: int,
+    session: SessionDep,
+    user: LoggedInUser,
+    rerun: RerunDep,
+    csrf_token: CsrfField,
+    phase: PhaseField,
+) -> Response:
+    """Re-run a submission from its stored image and compare the scores."""
+    check_csrf(request, csrf_token)
+    submission = _judged(session, slug, submission_id, user)
+    challenge = get_challenge(slug, session, user)
+    metric = _primary(challenge)
+    judging.request_reproduction(
+        session, submission=submission, actor=user, metric=metric, rerun=rerun
+    )
+    return _see_other(_judging_url(slug, phase))
+
+
+@router.post("/challenges/{slug}/judging/publish")
+def publish(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: LoggedInUser,
+    csrf_token: CsrfField,
+    phase: PhaseField,
+) -> Response:
+    """Freeze the current final ranking as a new published version (organisers)."""
+    check_csrf(request, csrf_token)
+    challenge = require_organiser(get_challenge(slug, session, user), session, user)
+    ranking = final_json(session, challenge, phase)
+    judging.publish(
+        session, challenge=challenge, actor=user, phase=ranking["phase"], ranking=ranking
+    )
+    return _see_other(_judging_url(slug, phase, "#final"))
+
+
+@router.get("/challenges/{slug}/organise", response_class=HTMLResponse)
+def organise_page(
+    request: Request, slug: str, session: SessionDep, store: StoreDep, user: LoggedInUser
+) -> Response:
+    """Queue state, every submission with re-run and cancel, the reveal switch."""
+    challenge = require_organiser(get_challenge(slug, session, user), session, user)
+    context = {
+        "challenge": challenge,
+        "counts": status_counts(session, challenge=challenge),
+        "rows": submissions_of_challenge(session, challenge=challenge, store=store),
+    }
+    return render(request, "organise.html", context)
+
+
+@router.post("/challenges/{slug}/organise/reveal")
+def reveal(
+    request: Request, slug: str, session: SessionDep, user: LoggedInUser, csrf_token: CsrfField
+) -> Response:
+    """Show the private leaderboard to everyone."""
+    check_csrf(request, csrf_token)
+    challenge = require_organiser(get_challenge(slug, session, user), session, user)
+    judging.reveal(session, challenge=challenge, actor=user)
+    return _see_other(f"/challenges/{quote(slug)}/organise")

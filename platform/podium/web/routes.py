@@ -1,0 +1,10 @@
+"""The pages' router: it only gathers the page modules (API routes live under ``/api/v1``)."""
+
+from fastapi import APIRouter
+
+from podium.web import pages_public, pages_staff, pages_submissions
+
+router = APIRouter(include_in_schema=False)
+router.include_router(pages_public.router)
+router.include_router(pages_submissions.router)
+router.include_router(pages_staff.router)

@@ -1,0 +1,37 @@
+"""Celery tasks: thin wrappers that take ids and call the pipeline's plain functions.
+
+Retries are for platform faults only (engine unreachable, disk full), with exponential backoff;
+when they run out the submission ends as ``error`` and is never charged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from podium.pipeline.evaluate import evaluate_submission
+from podium.pipeline.faults import PlatformFault
+from podium.pipeline.outcomes import give_up
+from podium.worker.celery_app import TASK_EVALUATE
+from podium.worker.runtime import current_context
+
+
+@shared_task(bind=True, name=TASK_EVALUATE, acks_late=True, max_retries=None)
+def evaluate(self: Any, submission_id: int) -> str:
+    """Evaluate submission ``submission_id`` (does nothing if it has already ended)."""
+    context = current_context()
+    try:
+        return evaluate_submission(context, submission_id, task_id=self.request.id).value
+    except PlatformFault as fault:
+        tries = self.request.retries + 1
+        if self.request.retries >= context.settings.platform_retries:
+            give_up(
+                context.session_factory,
+                submission_id,
+                f"the platform could not evaluate this submission ({fault.message}); it was "
+                f"tried {tries} times. This does not count against your quota",
+            )
+            return "error"
+        delay = context.settings.retry_backoff_seconds * 2**self.request.retries
+        raise self.retry(countdown=delay, exc=fault) from None

@@ -1,0 +1,66 @@
+"""The reaper's pass as ``podium up`` and ``podium worker`` run it, built from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from sqlmodel import Session
+
+from podium.db.engine import create_db_engine
+from podium.pipeline.dispatch import send_evaluation
+from podium.pipeline.reaper import ReaperThread, reap_once
+from podium.pipeline.recording import retry_pending
+from podium.settings import Settings, get_settings
+from podium.tracking import Tracker
+from podium.worker.runtime import docker_client
+from sandbox.errors import SandboxError
+from sandbox.reaper import reap
+
+log = logging.getLogger(__name__)
+LEFTOVER_GRACE_SECONDS = 60
+
+
+def make_tick(settings: Settings) -> Callable[[], None]:
+    """One reaper pass: stale evaluations, forgotten submissions, MLflow, sandbox leftovers."""
+    engine = create_db_engine(settings.database_url)
+    tracker = Tracker.from_settings(settings)
+
+    def session_factory() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    def send(submission_id: int, gpu: bool) -> bool:
+        return send_evaluation(settings, submission_id, gpu=gpu)
+
+    def tick() -> None:
+        summary = reap_once(session_factory, settings, send)
+        if summary.requeued or summary.errored or summary.resent:
+            log.warning("reaper: %s", summary)
+        retry_pending(session_factory, tracker)
+        _reap_sandbox(settings)
+
+    return tick
+
+
+def _reap_sandbox(settings: Settings) -> None:
+    try:
+        client = docker_client(settings)
+        try:
+            reap(
+                client,
+                grace_seconds=LEFTOVER_GRACE_SECONDS,
+                staging_root=settings.sandbox_staging / "runs",
+            )
+        finally:
+            client.close()
+    except SandboxError as error:  # the engine is down: the workers will say so too
+        log.warning("could not remove sandbox leftovers: %s", error)
+
+
+def start_reaper(settings: Settings | None = None) -> ReaperThread:
+    """Start the reaper thread for ``settings`` (default: the environment's)."""
+    settings = settings or get_settings()
+    thread = ReaperThread(partial(make_tick(settings)), settings.reaper_interval_seconds)
+    thread.start()
+    return thread
