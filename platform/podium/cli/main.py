@@ -2,39 +2,44 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
-from podium.cli import images, sandbox
+from podium.cli import (
+    challenge,
+    check,
+    db,
+    images,
+    judge,
+    participant,
+    sandbox,
+    submit,
+    up,
+    users,
+    worker,
+)
 
 app = typer.Typer(
     help="Podium: machine-learning challenges with a locked-down sandbox.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(images.app, name="images")
-app.add_typer(sandbox.app, name="sandbox")
-
-# Areas that other modules provide join the command when they are present.
-for _module, _name in (
-    ("podium.cli.challenge", "challenge"),
-    ("podium.cli.db", "db"),
-    ("podium.cli.users", "users"),
-    ("podium.cli.worker", "worker"),
-    ("podium.cli.up", "up"),
-    ("podium.cli.judge", "judge"),
+for _area, _name in (
+    (images, "images"),
+    (sandbox, "sandbox"),
+    (challenge, "challenge"),
+    (db, "db"),
+    (users, "users"),
+    (worker, "worker"),
+    (up, "up"),
+    (judge, "judge"),
     # the participant's commands sit at the top level: `podium login`, `podium submit`, ...
-    ("podium.cli.participant", None),
-    ("podium.cli.submit", None),
-    ("podium.cli.check", None),
+    (participant, None),
+    (submit, None),
+    (check, None),
 ):
-    try:
-        app.add_typer(importlib.import_module(_module).app, name=_name)
-    except ModuleNotFoundError:
-        pass
+    app.add_typer(_area.app, name=_name)
 
 
 def main() -> None:
-    """Entry point used by tests and `python -m podium`."""
+    """Entry point used by tests and `python -m podium.cli`."""
     app()

@@ -7,11 +7,10 @@ Also the one place that turns a file on disk into a queued submission without th
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import secrets
 import shutil
-import tarfile
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from podium.db.models import Challenge, Phase, Submission, SubmissionKind, User,
 from podium.pipeline.dispatch import enqueue
 from podium.settings import Settings
 from podium.store import Store, safe_filename
+from sandbox.packing import pack_folder
 
 log = logging.getLogger(__name__)
 DEMO_ORGANISER = "demo-organiser"
@@ -32,12 +32,8 @@ DEMO_ORGANISER = "demo-organiser"
 
 def pack_context(folder: Path) -> bytes:
     """A build context as an uncompressed tar (the folder's files at the archive's root)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.add(path, arcname=str(path.relative_to(folder)), recursive=False)
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="podium-context-") as tmp:
+        return pack_folder(folder, Path(tmp) / "context.tar").read_bytes()
 
 
 def open_phase(session: Session, challenge: Challenge) -> Phase:

@@ -24,6 +24,7 @@ from podium.pipeline.attempts import close_evaluation, load_current
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault
 from podium.pipeline.logs import LogDir
+from podium.pipeline.predictions_store import REPORT_KEY, save_validated_predictions, saved_path
 from sandbox.result import RunResult
 
 RUN_FILE = "run.json"
@@ -91,6 +92,8 @@ def score_output(
         resamples=ctx.settings.resamples,
     )
     logs.write_json(SCORE_FILE, report.to_dict())
+    # for paired tests between leaderboard entries; a failure is logged, never raised
+    save_validated_predictions(output_dir(ctx, attempt), bundle, attempt.phase_name, logs.root)
     return report
 
 
@@ -118,7 +121,9 @@ def save_scores(ctx: PipelineContext, attempt: Attempt, report: ScoreReport) -> 
                         ci_high=value.ci_high,
                     )
                 )
-        close_evaluation(evaluation, utcnow(), "finished", score=report.to_dict())
+        saved = saved_path(ctx.store.logs_dir(attempt.submission_id, attempt.number))
+        extra = {REPORT_KEY: str(saved)} if saved is not None else {}
+        close_evaluation(evaluation, utcnow(), "finished", score=report.to_dict(), **extra)
         session.add(evaluation)
         record_status(session, submission, SubmissionStatus.FINISHED, f"attempt {attempt.number}")
         session.commit()
