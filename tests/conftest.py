@@ -1,11 +1,22 @@
-"""Fixtures shared by every test: the real Docker engine and the runtime images."""
+"""Fixtures shared by every test: the real Docker engine, the runtime images, and a fresh
+migrated platform (database, store, app, client) per test."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from podium.app import create_app
+from podium.db.migrate import upgrade
+from podium.settings import Settings
+from podium.store import Store
 
 RUNTIME_PYTHON = "podium/runtime-python:3.11"
 TEST_LABEL = "org.podium.test"
@@ -34,3 +45,41 @@ def runtime_python(docker_client: docker.DockerClient) -> str:
         return str(docker_client.images.get(RUNTIME_PYTHON).id)
     except docker.errors.ImageNotFound:
         pytest.fail(f"{RUNTIME_PYTHON} is missing; run `make images` first", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once per run; each test gets a copy (fresh, and fast)."""
+    path = tmp_path_factory.mktemp("template") / "podium.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(migrated_template, home / "podium.db")
+    return Settings(home=home, migrate_on_start=False)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    with Session(app.state.engine, expire_on_commit=False) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store.from_settings(settings)
