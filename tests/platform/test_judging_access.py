@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from podium.store import Store
-from tests.platform.test_leaderboard_factories import World, make_team, make_world, scored
+from tests.platform.leaderboard_helpers import World, make_team, make_world, scored
 
 STAFF_ONLY: list[tuple[str, str, Any]] = [
     ("GET", "/challenges/{slug}/rubric-scores", None),

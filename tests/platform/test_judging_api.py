@@ -15,7 +15,7 @@ from podium.crud.submissions import record_status
 from podium.db.models import Evaluation, Score, Submission, SubmissionStatus
 from podium.db.models.judging import PublishedRanking
 from podium.store import Store
-from tests.platform.test_leaderboard_factories import (
+from tests.platform.leaderboard_helpers import (
     World,
     add_scores,
     make_team,

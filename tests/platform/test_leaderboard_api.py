@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from podium.store import Store
-from tests.platform.test_leaderboard_factories import World, make_team, make_world, scored
+from tests.platform.leaderboard_helpers import World, make_team, make_world, scored
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from podium.db.models import Phase, Submission, SubmissionStatus
 from podium.db.types import utcnow
 from podium.settings import Settings
 from podium.store import MB, Store
-from tests.platform.test_submissions_support import (
+from tests.platform.submission_helpers import (
     URL,
     Recorder,
     World,

@@ -15,7 +15,7 @@ from podium.db.types import utcnow
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import make_user
-from tests.platform.test_submissions_support import URL, World, broker_messages, make_world
+from tests.platform.submission_helpers import URL, World, broker_messages, make_world
 
 SELECTED_RULE = {"visibility": "public", "rule": "selected", "max_selected": 1}
 

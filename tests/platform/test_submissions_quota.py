@@ -15,7 +15,7 @@ from podium.crud.teams import create_team, invite, join
 from podium.db.models import Evaluation, Phase, Submission, SubmissionStatus
 from podium.db.types import utcnow
 from podium.store import Store
-from tests.platform.test_submissions_support import (
+from tests.platform.submission_helpers import (
     Recorder,
     World,
     files_under,

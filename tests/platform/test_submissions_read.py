@@ -13,7 +13,7 @@ from podium.crud.submission_logs import MAX_LOG_BYTES
 from podium.db.models import Evaluation, Score, ScoreSplit, Submission, SubmissionStatus
 from podium.db.types import utcnow
 from podium.store import Store
-from tests.platform.test_submissions_support import World, make_world, set_status
+from tests.platform.submission_helpers import World, make_world, set_status
 
 
 @pytest.fixture
