@@ -1,13 +1,15 @@
 """Leaderboard latency under load: 100,000 scored submissions from 5,000 teams.
 
 Run: ``.venv/bin/python benchmarks/leaderboard_load.py [--teams N] [--per-team N] [--rate R]
-[--seconds S] [--json]``.
+[--seconds S] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop] [--json]``.
 
 1. Builds a migrated SQLite database in a temporary folder and bulk-inserts (SQLAlchemy core)
    one challenge, its teams, and per submission one evaluation (wall/CPU/memory) and four
    scores (rmse with a bootstrap interval and mae, public and private).
-2. Starts the real API with uvicorn in a subprocess on 127.0.0.1 (a free port) and warms the
-   leaderboard once (the first request ranks everything; later ones hit the cache).
+2. Starts the real API with uvicorn in a subprocess on 127.0.0.1 (a free port; one worker, as
+   for both targets alike; by default uvicorn's ``auto`` choices, i.e. httptools and uvloop,
+   which ``uvicorn[standard]`` installs, else h11 and asyncio) and warms the leaderboard once
+   (the first request ranks everything; later ones hit the cache).
 3. Runs an open-loop load generator in a second process (httpx + asyncio, one request every
    1/R s whatever the answers do, latency counted from the scheduled send time so a slow
    server cannot hide its queue) against ``GET /healthz`` (the trivial endpoint) and the
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -148,7 +151,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+def server_kind(http: str, loop: str) -> str:
+    """What uvicorn runs with for these options (``auto``: the fast ones when installed)."""
+    if http == "auto":
+        http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    if loop == "auto":
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {http}/{loop}, 1 worker"
+
+
+def start_server(home: Path, port: int, http: str, loop: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PODIUM_HOME": str(home), "PODIUM_MIGRATE_ON_START": "false"}
     command = [
         sys.executable,
@@ -163,6 +175,10 @@ def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--http",
+        http,
+        "--loop",
+        loop,
     ]
     return subprocess.Popen(command, env=env)
 
@@ -288,6 +304,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0, help="per target, in all")
     parser.add_argument("--rounds", type=int, default=6, help="turns the targets take")
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,7 +316,7 @@ def main() -> None:
         home = Path(tmp)
         insert_seconds = build_database(f"sqlite:///{home}/podium.db", args.teams, args.per_team)
         port = free_port()
-        server = start_server(home, port)
+        server = start_server(home, port, args.http, args.loop)
         try:
             base = f"http://127.0.0.1:{port}"
             cold = wait_ready(base)
@@ -320,6 +338,7 @@ def report(args: argparse.Namespace, inserts: float, cold: float, results: dict[
         "cold_leaderboard_seconds": round(cold, 3),
         "targets": results,
         "p50_ratio": round(ratio, 2),
+        "server": server_kind(args.http, args.loop),
         "cpus": os.cpu_count(),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "meets_p99": results["leaderboard"]["p99_ms"] <= 25.0,
@@ -337,7 +356,10 @@ def report(args: argparse.Namespace, inserts: float, cold: float, results: dict[
             f"{name:17s} {r['requests']:5d} req at {args.rate:g}/s  errors {r['errors']}  "
             f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms"
         )
-    print(f"machine: {os.cpu_count()} CPUs, 1-min load average {os.getloadavg()[0]:.2f} at the end")
+    print(
+        f"machine: {os.cpu_count()} CPUs, 1-min load average {os.getloadavg()[0]:.2f} at the end; "
+        f"server: {summary['server']}"
+    )
     print(
         f"leaderboard p50 / trivial p50 = {ratio:.2f} (target <= 3); "
         f"leaderboard p99 {'meets' if summary['meets_p99'] else 'MISSES'} 25 ms"

@@ -1,21 +1,19 @@
 """Leaderboards from the database: which phase, who may see what, loading, ties, a cache.
 
 The ranking itself is the pure ``leaderboard`` library; this module feeds it plain records
-built with a few SQLAlchemy core queries, and caches the result per challenge until a
-submission of the challenge changes (see :class:`LeaderboardCache`).
+built with a few SQLAlchemy core queries; the cache of ranked views and its change token are
+in :mod:`podium.crud.board_cache` (re-exported here).
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
 from leaderboard import (
@@ -32,12 +30,16 @@ from leaderboard import (
     visible_splits,
 )
 from podium.crud import roles
+from podium.crud.board_cache import LeaderboardCache as LeaderboardCache  # re-exported
+from podium.crud.board_cache import board_keys as board_keys  # re-exported
+from podium.crud.board_cache import change_token as change_token  # re-exported
+from podium.crud.board_cache import choose_phase as choose_phase  # re-exported
 from podium.crud.challenges import phases_of
 from podium.crud.errors import InvalidInput, NotFound, PermissionDenied
+from podium.crud.significance import paired_significance
 from podium.db.models import Challenge, Evaluation, Phase, Score, Submission, Team, User
-from podium.db.types import utcnow
+from podium.store import Store
 
-T = TypeVar("T")
 Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal: a 95% interval is ±Z σ
 
 
@@ -75,8 +77,13 @@ def board_config(challenge: Challenge, phase: Phase) -> BoardConfig:
         {n: directions[n] for n in names},
         int(metrics.get("decimals", 4)),
         rule,
-        str(spec.get("visibility", "public")),
+        visibility_of(spec),
     )
+
+
+def visibility_of(settings: Mapping[str, Any]) -> str:
+    """A phase's leaderboard visibility from its ``leaderboard`` settings (default public)."""
+    return str(settings.get("visibility", "public"))
 
 
 @lru_cache(maxsize=256)
@@ -91,20 +98,13 @@ def select_phase(session: Session, *, challenge: Challenge, name: str | None) ->
         NotFound: No phase of that name (the message lists them).
     """
     phases = phases_of(session, challenge=challenge)
+    chosen = choose_phase(phases, name)
+    if chosen is not None:
+        return chosen
     if name is not None:
-        for phase in phases:
-            if phase.name == name:
-                return phase
         known = ", ".join(p.name for p in phases)
         raise NotFound(f"no phase {name!r} in {challenge.slug}; phases: {known}")
-    if not phases:
-        raise NotFound(f"{challenge.slug} has no phases")
-    now = utcnow()
-    started = [p for p in phases if p.start <= now]
-    open_now = [p for p in started if now < p.end]
-    if open_now:
-        return open_now[-1]
-    return max(started, key=lambda p: p.start) if started else phases[0]
+    raise NotFound(f"{challenge.slug} has no phases")
 
 
 def viewer_role(session: Session, *, user: User | None, challenge: Challenge) -> str | None:
@@ -124,22 +124,32 @@ def check_visible(challenge: Challenge, config: BoardConfig, role: str | None, s
         PermissionDenied: Hidden leaderboard for a non-staff caller, or a split not yet revealed.
         InvalidInput: An unknown split.
     """
+    refused = refusal(challenge.slug, config.visibility, challenge.revealed_private, role, split)
+    if refused is not None:
+        raise refused
+
+
+def refusal(
+    slug: str, visibility: str, revealed: bool, role: str | None, split: str
+) -> InvalidInput | PermissionDenied | None:
+    """Why a caller with ``role`` may not see ``split`` of a board (None: they may)."""
     if split not in (PUBLIC, PRIVATE):
-        raise InvalidInput(f"unknown split {split!r}; use public or private")
+        return InvalidInput(f"unknown split {split!r}; use public or private")
     staff = role is not None
-    if config.visibility == "hidden" and not staff:
-        raise PermissionDenied(
-            f"the leaderboard of {challenge.slug} is hidden; only its organisers and judges see it"
+    if visibility == "hidden" and not staff:
+        return PermissionDenied(
+            f"the leaderboard of {slug} is hidden; only its organisers and judges see it"
         )
-    if config.visibility == "private-until-reveal" and not staff and not challenge.revealed_private:
-        raise PermissionDenied(
-            f"the leaderboard of {challenge.slug} is shown after the organisers reveal it"
+    if visibility == "private-until-reveal" and not staff and not revealed:
+        return PermissionDenied(
+            f"the leaderboard of {slug} is shown after the organisers reveal it"
         )
-    if split not in visible_splits(role, challenge.revealed_private):
-        raise PermissionDenied(
-            f"the private leaderboard of {challenge.slug} is shown after the organisers reveal "
+    if split not in visible_splits(role, revealed):
+        return PermissionDenied(
+            f"the private leaderboard of {slug} is shown after the organisers reveal "
             "it; ask for split=public"
         )
+    return None
 
 
 def interval_p_value(
@@ -265,9 +275,17 @@ def _efficiency(
 
 
 def build_leaderboard(
-    session: Session, *, phase: Phase, config: BoardConfig, split: str
+    session: Session,
+    *,
+    phase: Phase,
+    config: BoardConfig,
+    split: str,
+    store: Store | None = None,
 ) -> Leaderboard:
     """Rank ``phase`` on ``split`` (the private split picks each team's entry on public scores).
+
+    Statistical ties come from a paired bootstrap on the entries' saved predictions when
+    ``store`` is given, and from their stored intervals where predictions are missing.
 
     Raises:
         InvalidInput: The challenge's ranking settings are invalid.
@@ -292,88 +310,20 @@ def build_leaderboard(
             rule=config.rule,
             phase_end=phase.end,
             decimals=config.decimals,
-            significance=interval_p_value(split, config.primary) if rankable else None,
+            significance=_significance(session, store, phase, split, config) if rankable else None,
             choose_on=PUBLIC if split == PRIVATE else None,
         )
     except LeaderboardError as error:
         raise InvalidInput(f"the leaderboard cannot be ranked: {error}") from None
 
 
-def change_token(session: Session, *, challenge: Challenge) -> tuple[Hashable, ...]:
-    """What changes whenever the challenge's rankings may change.
-
-    Every submission change stamps ``updated_at`` (the pipeline through ``record_status``,
-    disqualification here) and a new submission also raises the largest id; the challenge's
-    own ``updated_at`` covers its settings. Both are index lookups (no scan), so the check
-    costs well under a millisecond with 100,000 submissions. A deleted submission changes
-    neither: the cache's age limit covers that (the platform never deletes submissions).
-    """
-    latest = (
-        select(func.max(col(Submission.updated_at)))
-        .where(col(Submission.challenge_id) == challenge.id)
-        .scalar_subquery()
+def _significance(
+    session: Session, store: Store | None, phase: Phase, split: str, config: BoardConfig
+) -> Callable[[SubmissionScore, SubmissionScore], float]:
+    approximate = interval_p_value(split, config.primary)
+    challenge = session.get(Challenge, phase.challenge_id)
+    if store is None or challenge is None:
+        return approximate
+    return paired_significance(
+        session, store=store, challenge=challenge, phase=phase, split=split, fallback=approximate
     )
-    newest = select(func.max(col(Submission.id))).scalar_subquery()
-    changed, last_id = session.connection().execute(select(latest, newest)).one()
-    return (changed, last_id, challenge.updated_at)
-
-
-@dataclass
-class _Slot:
-    token: Hashable
-    value: Any
-    built_at: float
-
-
-@dataclass
-class LeaderboardCache:
-    """Computed views by key, valid while their change token is unchanged.
-
-    Bounded (least recently used out, since ``weights`` makes keys caller-chosen) and with a
-    time limit as a safety net for changes the token cannot see (a deleted submission). One
-    lock per key: one request rebuilds a stale view while concurrent requests for it get the
-    previous version instead of queueing behind the rebuild (stale by at most one rebuild).
-    """
-
-    max_entries: int = 128
-    max_age_seconds: float = 600.0
-    clock: Callable[[], float] = field(default=lambda: utcnow().timestamp())
-    _slots: OrderedDict[Hashable, _Slot] = field(default_factory=OrderedDict)
-    _locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
-    _guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, key: Hashable, token: Hashable, build: Callable[[], T]) -> T:
-        """The cached value for ``key`` if built under ``token``, else ``build()`` (cached)."""
-        hit = self._fresh(key, token)
-        if hit is not None:
-            return hit.value
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-            stale = self._slots.get(key)
-        if not lock.acquire(blocking=stale is None):
-            assert stale is not None
-            return stale.value  # another request is rebuilding it
-        try:
-            hit = self._fresh(key, token)
-            if hit is not None:
-                return hit.value
-            value = build()
-            with self._guard:
-                self._slots[key] = _Slot(token, value, self.clock())
-                self._slots.move_to_end(key)
-                while len(self._slots) > self.max_entries:
-                    old, _ = self._slots.popitem(last=False)
-                    self._locks.pop(old, None)
-            return value
-        finally:
-            lock.release()
-
-    def _fresh(self, key: Hashable, token: Hashable) -> _Slot | None:
-        with self._guard:
-            slot = self._slots.get(key)
-            if slot is None or slot.token != token:
-                return None
-            if self.clock() - slot.built_at > self.max_age_seconds:
-                return None
-            self._slots.move_to_end(key)
-            return slot

@@ -1,21 +1,26 @@
 """Leaderboards (JSON or CSV, optional composite) and each team's best score over time.
 
 Ranked views are cached per (challenge, phase, split[, weights]) as ready-made JSON pieces and
-rebuilt when a submission of the challenge changes (:class:`LeaderboardCache`); a request
-then costs three small queries and a join of bytes. The judges' router joins here.
+rebuilt when a submission of the challenge changes (:class:`LeaderboardCache`). An anonymous
+JSON request for a cached view costs one indexed query (:func:`crud.board_keys`: challenge,
+phases, change token) and a join of bytes; any other request (a caller with a token, CSV,
+weights, not cached, refused) takes the full path, which loads the objects, checks the
+caller's roles, builds what is missing and gives the reason for a refusal. The judges' router
+joins here.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from leaderboard import (
@@ -41,9 +46,9 @@ from podium.crud import leaderboards as crud
 from podium.crud.errors import InvalidInput
 from podium.db.models import Challenge, Phase
 from podium.db.types import utcnow
+from podium.store import Store
 
 router = APIRouter(tags=["leaderboard"])
-router.include_router(judging.router)
 
 PAGE_DEFAULT = 100
 PAGE_MAX = 5000
@@ -55,7 +60,9 @@ def get_cache(request: Request) -> crud.LeaderboardCache:
     state = request.app.state
     cache: crud.LeaderboardCache | None = getattr(state, "leaderboard_cache", None)
     if cache is None:
-        cache = state.leaderboard_cache = crud.LeaderboardCache()
+        cache = state.leaderboard_cache = crud.LeaderboardCache(
+            store=Store.from_settings(state.settings)
+        )
     return cache
 
 
@@ -101,6 +108,8 @@ class Ranked:
     entries: tuple[bytes, ...]
     generated_at: datetime
     token: Hashable  # what it was built under: views derived from it are cached under it too
+    head: bytes  # the JSON answer up to "total", object left open (see ``_page``)
+    settings: Mapping[str, Any]  # the phase's leaderboard settings it was built under
 
 
 def ranked(
@@ -112,10 +121,12 @@ def ranked(
 
     def build() -> Ranked:
         board = crud.build_leaderboard(
-            session, phase=view.phase, config=view.config, split=view.split
+            session, phase=view.phase, config=view.config, split=view.split, store=cache.store
         )
         encoded = tuple(_encode(entry_json(board, e)) for e in board.entries)
-        return Ranked(board, encoded, utcnow(), token)
+        at = utcnow()
+        head = _head(view, at, len(encoded))
+        return Ranked(board, encoded, at, token, head, dict(view.phase.leaderboard or {}))
 
     return cache.get(view.key("board"), token, build)
 
@@ -164,11 +175,41 @@ def _limiter(request: Request) -> CapacityLimiter:
 
 
 def _answer(request: Request, slug: str, bearer: str | None, query: BoardQuery) -> Response:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    engine = request.app.state.engine
+    if bearer is None and query.format == "json" and query.weights is None:
+        with engine.connect() as connection:
+            body = _cached_page(connection, get_cache(request), slug, query)
+        if body is not None:
+            return Response(body, media_type="application/json")
+    with Session(engine, expire_on_commit=False) as session:
         user = get_optional_user(session, bearer)
         challenge = get_challenge(slug, session, user)
         view = get_view(challenge, session, user, query.phase, query.split)
         return _board_response(view, session, get_cache(request), query)
+
+
+def _cached_page(
+    connection: Connection, cache: crud.LeaderboardCache, slug: str, query: BoardQuery
+) -> bytes | None:
+    """An anonymous caller's page straight from the cache after one query, or None: then the
+    full path answers (it builds what is missing, and refuses with the reason). The checks are
+    ``get_challenge`` and ``check_visible``'s for a caller without a role."""
+    key = crud.choose_phase(crud.board_keys(connection, slug), query.phase)
+    if key is None or not key.published:
+        return None  # the full path says which phases exist, or that there is no such challenge
+    visibility = crud.visibility_of(key.settings)
+    if crud.refusal(slug, visibility, key.revealed_private, None, query.split) is not None:
+        return None
+    table = cache.peek(key.key(query.split, "board"), key.token)
+    if not isinstance(table, Ranked) or table.settings != key.settings:
+        return None
+    return _page(table.head, table.entries, query.offset, query.limit) + b"]}"
+
+
+def _page(head: bytes, entries: tuple[bytes, ...], offset: int, limit: int) -> bytes:
+    """The JSON answer's head, the page's bounds and its entries, object and list left open."""
+    bounds = f',"offset":{offset},"limit":{limit},"entries":['.encode()
+    return b"".join((head, bounds, b",".join(entries[offset : offset + limit])))
 
 
 def _board_response(
@@ -181,8 +222,8 @@ def _board_response(
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
     page = slice(query.offset, query.offset + query.limit)
-    head = _header(view, table, query.offset, query.limit)
-    parts = [_encode(head)[:-1], b',"entries":[', b",".join(table.entries[page])]
+    head = _head(view, table.generated_at, len(table.entries))
+    parts = [_page(head, table.entries, query.offset, query.limit)]
     if query.weights is not None:
         chosen = _weights(query.weights, table.board)
         rows = cache.get(
@@ -243,15 +284,15 @@ def _identity(view: View) -> dict[str, Any]:
     }
 
 
-def _header(view: View, table: Ranked, offset: int, limit: int) -> dict[str, Any]:
-    return {
+def _head(view: View, generated_at: datetime, total: int) -> bytes:
+    """The answer's fields up to ``total`` as JSON, the object left open for the page's."""
+    fields = {
         **_identity(view),
         "rule": view.config.rule.kind,
-        "generated_at": table.generated_at.isoformat(),
-        "total": len(table.entries),
-        "offset": offset,
-        "limit": limit,
+        "generated_at": generated_at.isoformat(),
+        "total": total,
     }
+    return _encode(fields)[:-1]
 
 
 def _weights(text: str, board: Leaderboard) -> dict[str, float]:
@@ -333,3 +374,8 @@ def composite_json(c: CompositeEntry) -> dict[str, Any]:
 
 def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+# after this module's routes, so that a leaderboard request is matched before the judges' ones
+# are tried (no path of theirs overlaps these two)
+router.include_router(judging.router)
