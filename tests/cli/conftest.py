@@ -24,7 +24,6 @@ from podium.crud.roles import grant_role
 from podium.db.models import Challenge, ChallengeRoleKind, User
 from podium.settings import Settings
 from podium.store import Store
-from tests.platform.conftest import migrated_template  # noqa: F401  (a shared fixture)
 from tests.platform.factories import PASSWORD, make_user
 
 SLUG = "breast-cancer-diagnosis"
