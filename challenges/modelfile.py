@@ -21,8 +21,8 @@ from challenges.errors import ChallengeError
 from challenges.runners import runner_command, runner_script
 from challenges.schema import ChallengeSpec
 from sandbox.archives import ArchiveLimits
+from sandbox.building import BuildLimits, BuiltImage, build_image
 from sandbox.errors import ImageError
-from sandbox.intake import BuildLimits, BuiltImage, build_image
 
 MODEL_DIR = "/opt/podium-model"
 MAX_MODEL_MB = 2048

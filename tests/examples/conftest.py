@@ -11,7 +11,7 @@ import pytest
 from challenges import Bundle, load_bundle
 from challenges.examples import build_example, example_paths
 from challenges.modelfile import wrap_model_file
-from sandbox.intake import BuildLimits, build_image
+from sandbox.building import BuildLimits, build_image
 from sandbox.packing import pack_folder
 from tests.conftest import TEST_LABEL
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import docker
 import pytest
 
+from sandbox.building import BuildLimits, build_image
 from sandbox.errors import ArchiveError, BuildError, ImageError
-from sandbox.intake import BuildLimits, _LogTail, build_image, load_image_archive
+from sandbox.intake import load_image_archive
+from sandbox.logtail import TailBuffer
 from tests.sandbox.conftest import (
     INTAKE_LABEL,
     INTAKE_VALUE,
@@ -291,12 +293,10 @@ def test_build_log_tail_is_capped(
 
 
 def test_log_tail_keeps_the_end_in_flat_memory() -> None:
-    tail = _LogTail(100)
+    tail = TailBuffer(100)
     for index in range(10_000):
-        tail.write(f"line {index}\n")
+        tail.write(f"line {index}\n".encode())
     text = tail.text()
     assert text.endswith("line 9999\n")
-    assert (
-        text.startswith("[... ")
-        and tail.dropped == sum(len(f"line {i}\n") for i in range(10_000)) - 100
-    )
+    assert text.startswith("[... ")
+    assert tail.dropped_bytes == sum(len(f"line {i}\n") for i in range(10_000)) - 100

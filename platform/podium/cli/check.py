@@ -36,7 +36,7 @@ from podium.cli.validation import (
     server_phase,
     server_spec,
 )
-from sandbox.intake import BuildLimits, build_image
+from sandbox.building import BuildLimits, build_image
 from sandbox.limits import SandboxLimits
 from sandbox.result import RunResult
 from sandbox.runner import SandboxRunner

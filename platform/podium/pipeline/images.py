@@ -18,8 +18,9 @@ from challenges.modelfile import wrap_model_file
 from podium.db.models import Submission, SubmissionKind
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.logs import LogDir
+from sandbox.building import BuildLimits, BuiltImage, build_image
 from sandbox.errors import BuildError
-from sandbox.intake import BuildLimits, BuiltImage, build_image, load_image_archive
+from sandbox.intake import load_image_archive
 
 SUBMISSION_LABEL = "org.podium.submission"
 BUILD_LOG = "build.log"
