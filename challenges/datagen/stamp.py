@@ -1,14 +1,15 @@
 """Idempotent data builds: a stamp file records what was built and the hash of each part.
 
-A builder calls :func:`is_current` first and skips the work when the stamp's builder version and
-every recorded part's hash still match what is on disk; after building it calls
-:func:`write_stamp`. A half-written build has no stamp, so it is rebuilt from scratch.
+A builder calls :func:`build_once` with its version and its writer: the work is skipped when the
+stamp's builder version and every recorded part's hash still match what is on disk. A
+half-written build has no stamp, so it is rebuilt from scratch.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,23 @@ import pandas as pd
 from challenges.paths import sha256_path
 
 STAMP_FILE = ".build.json"
+PARTS = ["public", "hidden"]
+
+
+def build_once(
+    data_dir: Path, version: str, write_data: Callable[[Path], None], *, force: bool = False
+) -> bool:
+    """Run ``write_data(data_dir)`` into a fresh folder unless a current build is there.
+
+    Returns:
+        True when it built, False when the existing build was current.
+    """
+    if not force and is_current(data_dir, version):
+        return False
+    fresh_dir(data_dir)
+    write_data(data_dir)
+    write_stamp(data_dir, version, PARTS)
+    return True
 
 
 def is_current(data_dir: Path, version: str) -> bool:

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
-from challenges.datagen.stamp import fresh_dir, is_current, write_csv, write_stamp
+from challenges.datagen.stamp import build_once, write_csv
 
 SEED = 20250117
 VERSION = "1"
@@ -54,12 +54,7 @@ def write_data(data: Path) -> None:
 def build(bundle_dir: Path, force: bool = False) -> bool:
     """Build the data under ``bundle_dir/data``; return False when it was already current."""
     data = bundle_dir / "data"
-    built = False
-    if force or not is_current(data, VERSION):
-        fresh_dir(data)
-        write_data(data)
-        write_stamp(data, VERSION, ["public", "hidden"])
-        built = True
+    built = build_once(data, VERSION, write_data, force=force)
     shutil.copyfile(data / "public" / "train.csv", bundle_dir / "baseline" / "train.csv")
     return built
 

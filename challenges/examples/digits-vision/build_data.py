@@ -25,7 +25,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from challenges.datagen.png import write_png
-from challenges.datagen.stamp import fresh_dir, is_current, write_csv, write_stamp
+from challenges.datagen.stamp import build_once, write_csv
 
 SEED = 1797
 VERSION = "1"
@@ -61,12 +61,7 @@ def write_data(data: Path) -> None:
 def build(bundle_dir: Path, force: bool = False) -> bool:
     """Build the data under ``bundle_dir/data``; return False when it was already current."""
     data = bundle_dir / "data"
-    built = False
-    if force or not is_current(data, VERSION):
-        fresh_dir(data)
-        write_data(data)
-        write_stamp(data, VERSION, ["public", "hidden"])
-        built = True
+    built = build_once(data, VERSION, write_data, force=force)
     context = bundle_dir / "baseline" / "train"
     if context.exists():
         shutil.rmtree(context)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from challenges.datagen import tr38901
-from challenges.datagen.stamp import fresh_dir, is_current, write_csv, write_stamp
+from challenges.datagen.stamp import build_once, write_csv
 
 SEED = 38901
 VERSION = "1"
@@ -97,12 +97,7 @@ def write_data(data: Path) -> None:
 def build(bundle_dir: Path, force: bool = False) -> bool:
     """Build the data under ``bundle_dir/data``; return False when it was already current."""
     data = bundle_dir / "data"
-    built = False
-    if force or not is_current(data, VERSION):
-        fresh_dir(data)
-        write_data(data)
-        write_stamp(data, VERSION, ["public", "hidden"])
-        built = True
+    built = build_once(data, VERSION, write_data, force=force)
     shutil.copyfile(data / "public" / "train.csv", bundle_dir / "baseline" / "train.csv")
     return built
 
