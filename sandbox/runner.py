@@ -24,7 +24,7 @@ import requests
 from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
 from sandbox.cgroups import CgroupProbe, Usage
-from sandbox.docker_errors import translate_docker_errors
+from sandbox.docker_errors import connect, translate_docker_errors
 from sandbox.errors import ImageError
 from sandbox.limits import SandboxLimits
 from sandbox.logtail import TailBuffer
@@ -83,9 +83,7 @@ class SandboxRunner:
     @classmethod
     def from_env(cls, *, staging_root: Path = DEFAULT_STAGING) -> SandboxRunner:
         """A runner on the engine that DOCKER_HOST (or the local socket) points to."""
-        with translate_docker_errors("connecting to the Docker engine"):
-            client = docker.from_env(timeout=120)
-        return cls(client, staging_root=staging_root)
+        return cls(connect(), staging_root=staging_root)
 
     def run(
         self,

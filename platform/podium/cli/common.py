@@ -10,7 +10,8 @@ import docker
 import typer
 from rich.console import Console
 
-from sandbox.errors import EngineUnavailable, SandboxError
+from sandbox.docker_errors import connect
+from sandbox.errors import SandboxError
 
 err_console = Console(stderr=True)
 
@@ -31,13 +32,5 @@ def one_line_errors() -> Iterator[None]:
 
 
 def docker_client() -> docker.DockerClient:
-    """A client for the local engine, or a one-line failure that says how to start one."""
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailable(
-            "the Docker engine is not reachable "
-            f"({type(exc).__name__}); start it (`dockerd &` as root, or `make docker`) and retry"
-        ) from None
-    return client
+    """A client for the local engine; raises EngineUnavailable (one line) when none answers."""
+    return connect()

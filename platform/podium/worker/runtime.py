@@ -18,7 +18,7 @@ from podium.db.engine import create_db_engine
 from podium.pipeline.context import PipelineContext
 from podium.settings import Settings, get_settings
 from podium.tracking import Tracker
-from sandbox.docker_errors import translate_docker_errors
+from sandbox.docker_errors import connect
 from sandbox.runner import SandboxRunner
 
 _lock = threading.Lock()
@@ -31,10 +31,7 @@ def docker_client(settings: Settings) -> docker.DockerClient:
     Raises:
         EngineUnavailable: the engine cannot be reached (a platform fault).
     """
-    with translate_docker_errors("connecting to the Docker engine"):
-        if settings.docker_host:
-            return docker.DockerClient(base_url=settings.docker_host, timeout=300)
-        return docker.from_env(timeout=300)
+    return connect(settings.docker_host, timeout_seconds=300)
 
 
 def build_context(settings: Settings, client: docker.DockerClient | None = None) -> PipelineContext:
