@@ -32,7 +32,8 @@ from podium.db.models import (
 )
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.logs import LogDir
-from podium.pipeline.predictions_store import (
+from podium.pipeline.stages import output_dir, save_scores, score_output
+from podium.saved_predictions import (
     PREDICTIONS_FILE,
     REPORT_KEY,
     decode_values,
@@ -40,7 +41,6 @@ from podium.pipeline.predictions_store import (
     load_values,
     save_validated_predictions,
 )
-from podium.pipeline.stages import output_dir, save_scores, score_output
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import make_submission, make_user

@@ -2,7 +2,7 @@
 
 The issue asks that adjacent entries whose paired bootstrap difference is not significant at 5%
 be marked as statistically tied. The pipeline saves each finished evaluation's validated
-predictions (see :mod:`podium.pipeline.predictions_store`); here two of them are compared on
+predictions (see :mod:`podium.saved_predictions`); here two of them are compared on
 the hidden labels of one split with :func:`evaluators.bootstrap.paired_bootstrap` on the
 challenge's primary metric.
 
@@ -41,7 +41,7 @@ from evaluators.metrics import Metric, MetricContext, get_metric, make_context, 
 from evaluators.split import split_mask_cached
 from leaderboard import SubmissionScore
 from podium.db.models import Challenge, Evaluation, Phase, Score
-from podium.pipeline.predictions_store import REPORT_KEY, load_values
+from podium.saved_predictions import REPORT_KEY, load_values
 from podium.store import Store
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from podium.pipeline.attempts import close_evaluation, load_current
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault
 from podium.pipeline.logs import LogDir
-from podium.pipeline.predictions_store import REPORT_KEY, save_validated_predictions, saved_path
+from podium.saved_predictions import REPORT_KEY, save_validated_predictions, saved_path
 from sandbox.result import RunResult
 
 RUN_FILE = "run.json"
