@@ -18,6 +18,7 @@ from sqlmodel import Session
 from podium.crud import roles, teams
 from podium.crud.challenges import require_challenge
 from podium.crud.errors import NotFound, PermissionDenied
+from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
 from podium.crud.tokens import user_for_token
 from podium.db.models import Challenge, Submission, Team, User
 from podium.settings import Settings
@@ -172,3 +173,57 @@ def get_team(team_id: int, session: SessionDep, user: CurrentUser) -> Team:
 
 
 TeamDep = Annotated[Team, Depends(get_team)]
+
+
+def get_access(
+    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
+) -> SubmissionAccess:
+    """The submission (404 unless the caller may see it) and the caller's standing."""
+    return access_for(session, submission=submission, user=user)
+
+
+AccessDep = Annotated[SubmissionAccess, Depends(get_access)]
+
+
+def require_staff_access(access: AccessDep) -> SubmissionAccess:
+    """Only the challenge's organisers, judges and admins (403 for its team)."""
+    if not access.staff:
+        raise PermissionDenied(
+            f"only organisers and judges of {access.challenge.slug} can do this to a submission"
+        )
+    return access
+
+
+def require_team_access(access: AccessDep) -> SubmissionAccess:
+    """Only the submission's author and team (403 for staff, who may read but not edit)."""
+    if not access.member:
+        raise PermissionDenied("only the team that made this submission can change it")
+    return access
+
+
+def require_logs_access(access: AccessDep) -> SubmissionAccess:
+    """Staff always; the team only where the phase shows logs to participants."""
+    if not access.staff and not access.phase.show_logs:
+        raise PermissionDenied(
+            "this phase does not show logs to participants; the reason of a failure is in "
+            "the submission's 'reason'"
+        )
+    return access
+
+
+StaffAccess = Annotated[SubmissionAccess, Depends(require_staff_access)]
+TeamAccess = Annotated[SubmissionAccess, Depends(require_team_access)]
+LogsAccess = Annotated[SubmissionAccess, Depends(require_logs_access)]
+
+
+def get_listing_scope(
+    challenge: ChallengeDep, session: SessionDep, user: CurrentUser
+) -> ListingScope:
+    """Staff list every team's submissions; anyone else only their own team's."""
+    if roles.is_staff(session, user=user, challenge=challenge):
+        return ListingScope(challenge, everyone=True, team_id=None)
+    team = teams.team_of(session, user=user, challenge=challenge)
+    return ListingScope(challenge, everyone=False, team_id=team.id if team else None)
+
+
+ListingScopeDep = Annotated[ListingScope, Depends(get_listing_scope)]

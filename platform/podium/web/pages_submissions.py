@@ -11,8 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podium.api.deps import SessionDep, SettingsDep, StoreDep, get_owned_submission
-from podium.api.routes.submissions import require_staff_access
+from podium.api.deps import (
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    get_owned_submission,
+    require_staff_access,
+)
 from podium.crud.submission_views import access_for
 from podium.db.models import IN_FLIGHT_STATUSES
 from podium.pipeline import dispatch

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from podium.api.routes.submissions import require_logs_access
+from podium.api.deps import require_logs_access
 from podium.crud.challenges import require_challenge
 from podium.crud.errors import PermissionDenied
 from podium.crud.submission_logs import SubmissionLogs, read_logs

@@ -1,9 +1,9 @@
 """Submissions: upload, list, read, logs, edit, cancel, re-run.
 
-Who may do what is decided by the dependencies below (on top of ``get_owned_submission``,
-which answers 404 to anyone who may not know the submission exists): the team and the
-challenge's staff read and cancel; only the team edits; only staff re-run; logs go to the team
-only where the phase's ``show_logs`` allows.
+Who may do what is decided by the dependencies in ``podium.api.deps`` (on top of
+``get_owned_submission``, which answers 404 to anyone who may not know the submission exists):
+the team and the challenge's staff read and cancel; only the team edits; only staff re-run;
+logs go to the team only where the phase's ``show_logs`` allows.
 """
 
 from __future__ import annotations
@@ -17,22 +17,22 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from podium.api.deps import (
+    AccessDep,
     ChallengeDep,
     CurrentUser,
-    OwnedSubmission,
+    ListingScopeDep,
+    LogsAccess,
     SessionDep,
     SettingsDep,
+    StaffAccess,
     StoreDep,
+    TeamAccess,
 )
-from podium.crud import roles, teams
-from podium.crud.errors import PermissionDenied
 from podium.crud.submission_edits import update_submission
 from podium.crud.submission_intake import accept_submission, plan_submission
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
-    ListingScope,
     Scrubber,
-    SubmissionAccess,
     SubmissionDetail,
     SubmissionPage,
     SubmissionSummary,
@@ -57,60 +57,6 @@ def get_enqueuer() -> Enqueuer:
 
 
 EnqueueDep = Annotated[Enqueuer, Depends(get_enqueuer)]
-
-
-def get_access(
-    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
-) -> SubmissionAccess:
-    """The submission (404 unless the caller may see it) and the caller's standing."""
-    return access_for(session, submission=submission, user=user)
-
-
-AccessDep = Annotated[SubmissionAccess, Depends(get_access)]
-
-
-def require_staff_access(access: AccessDep) -> SubmissionAccess:
-    """Only the challenge's organisers, judges and admins (403 for its team)."""
-    if not access.staff:
-        raise PermissionDenied(
-            f"only organisers and judges of {access.challenge.slug} can do this to a submission"
-        )
-    return access
-
-
-def require_team_access(access: AccessDep) -> SubmissionAccess:
-    """Only the submission's author and team (403 for staff, who may read but not edit)."""
-    if not access.member:
-        raise PermissionDenied("only the team that made this submission can change it")
-    return access
-
-
-def require_logs_access(access: AccessDep) -> SubmissionAccess:
-    """Staff always; the team only where the phase shows logs to participants."""
-    if not access.staff and not access.phase.show_logs:
-        raise PermissionDenied(
-            "this phase does not show logs to participants; the reason of a failure is in "
-            "the submission's 'reason'"
-        )
-    return access
-
-
-StaffAccess = Annotated[SubmissionAccess, Depends(require_staff_access)]
-TeamAccess = Annotated[SubmissionAccess, Depends(require_team_access)]
-LogsAccess = Annotated[SubmissionAccess, Depends(require_logs_access)]
-
-
-def get_listing_scope(
-    challenge: ChallengeDep, session: SessionDep, user: CurrentUser
-) -> ListingScope:
-    """Staff list every team's submissions; anyone else only their own team's."""
-    if roles.is_staff(session, user=user, challenge=challenge):
-        return ListingScope(challenge, everyone=True, team_id=None)
-    team = teams.team_of(session, user=user, challenge=challenge)
-    return ListingScope(challenge, everyone=False, team_id=team.id if team else None)
-
-
-ListingScopeDep = Annotated[ListingScope, Depends(get_listing_scope)]
 
 
 @router.post(
