@@ -17,6 +17,7 @@ from podium.app import create_app
 from podium.db.migrate import upgrade
 from podium.settings import Settings
 from podium.store import Store
+from tests.postgres import postgres_url  # noqa: F401  (a fixture for every test module)
 
 RUNTIME_PYTHON = "podium/runtime-python:3.11"
 TEST_LABEL = "org.podium.test"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -38,27 +37,6 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(timeout=10)
-
-
-def _as_postgres(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, text=True,
-                          capture_output=True)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL server of its own (run as the postgres user: it refuses root)."""
-    root = Path(
-        subprocess.check_output(["mktemp", "-d", "/tmp/podium-pg-XXXXXX"], text=True).strip()
-    )
-    shutil.chown(root, "postgres")
-    port = free_port()
-    _as_postgres("initdb", "-D", str(root / "data"), "-A", "trust", "-U", "postgres")
-    _as_postgres("pg_ctl", "-D", str(root / "data"), "-l", str(root / "log"), "-w",
-                 "-o", f"-p {port} -k {root} -h 127.0.0.1", "start")  # fmt: skip
-    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    _as_postgres("pg_ctl", "-D", str(root / "data"), "-m", "fast", "-w", "stop")
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _run_baseline(platform: Platform, built: dict[str, Path], log: Path) -> None:
