@@ -54,10 +54,11 @@ def wrap_model_file(
     with tempfile.TemporaryDirectory(prefix="podium-wrap-") as tmp:
         context = Path(tmp) / "context.tar"
         _write_context(context, model_path, runner, spec.task.runtime_image, command)
-        # The wrapper only copies files: it needs no network, and the context is one model file.
+        # The wrapper only copies files (no packages are passed: no network), the context is
+        # one model file, and its base is the organiser's runtime image.
         wrapping = replace(
             limits,
-            network=False,
+            allowed_bases=tuple(dict.fromkeys((*limits.allowed_bases, spec.task.runtime_image))),
             max_context_mb=MAX_MODEL_MB + 16,
             archive=ArchiveLimits(
                 max_entries=8, max_total_mb=MAX_MODEL_MB + 16, max_file_mb=MAX_MODEL_MB

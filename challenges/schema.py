@@ -23,20 +23,17 @@ from pydantic import (
 )
 
 from evaluators.formats import LabelsFormat, PredictionFormat
+from sandbox.dockerfile import RUNTIME_IMAGES
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-RUNTIME_IMAGES = (
-    "podium/runtime-python:3.11",
-    "podium/runtime-sklearn:3.11",
-    "podium/runtime-torch:3.11",
-)
 # registry/namespace/name[:tag][@digest], lower case, as Docker accepts them.
 _IMAGE_NAME = re.compile(
     r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
 SKIP_CROSS_CHECKS = "skip_cross_checks"
+MAX_HIDDEN_RUN_STDERR_LINES = 50
 
 
 class _Strict(BaseModel):
@@ -193,7 +190,30 @@ class Phase(_Strict):
     submission_kinds: list[SubmissionKind] = Field(default_factory=_all_kinds, min_length=1)
     submissions: SubmissionLimits = Field(default_factory=SubmissionLimits)
     limits: SandboxLimits
-    show_logs: bool = False
+    show_logs: bool = Field(
+        default=False,
+        description=(
+            "participants see the logs of runs on public data: the build log and the smoke "
+            "run's stdout and stderr (never the hidden run's; see hidden_run_stderr_lines)"
+        ),
+    )
+    hidden_run_stderr_lines: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_HIDDEN_RUN_STDERR_LINES,
+        description=(
+            "participants also see this many first lines of the hidden run's stderr (each cut "
+            "to a few hundred characters); a model can print hidden inputs there"
+        ),
+    )
+    smoke_run: bool | None = Field(
+        default=None,
+        description=(
+            "run each submission on a public sample first, under the same limits, with its "
+            "logs shown; a failure there ends the submission before the hidden data. Default: "
+            "on where the bundle has a public sample (see challenges.samples)"
+        ),
+    )
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
 
     @model_validator(mode="after")

@@ -1,59 +1,85 @@
 """Build a participant's context (a Dockerfile and its files) into an image, under limits.
 
-The context is extracted with `safe_extract`, then built by the legacy builder over a dedicated
-connection, so that closing it at the wall-time limit makes the engine cancel the build. The
-build log is kept as a capped tail. Nothing is ever pulled.
+Three walls keep a build away from other teams' images, which share the engine:
+
+1. the Dockerfile is read before anything is sent (`sandbox.dockerfile`): ``FROM`` only the
+   allowed bases, ``COPY --from`` only earlier stages, no ``ADD`` of URLs;
+2. while the build runs, each ``Step i/n`` line the builder prints must be the instruction this
+   reading found, and each ``FROM`` must resolve to an allowed base's id, else the build is
+   stopped at once and its log withheld;
+3. afterwards every ancestor of the result, down to an allowed base, must be a layer this build
+   made.
+
+Limits: wall time, memory (no swap), CPU quota and processes (a parent cgroup per build),
+the disk the steps write (polled while it runs), each new layer and the whole image. The build
+has no network, or the package indexes only (`sandbox.build_network`). It is cancelled when
+asked. Nothing of a failed build is kept; a successful one keeps only the result's own layers.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
 import threading
 import time
+import uuid
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
+import docker.utils
 import requests
 
 from sandbox.archives import ArchiveLimits, safe_extract
+from sandbox.build_network import NO_NETWORK, BuildNetwork, PackageAccess
+from sandbox.cgroups import CgroupProbe
 from sandbox.docker_errors import translate_docker_errors
-from sandbox.errors import BuildError, ImageError
+from sandbox.dockerfile import RUNTIME_IMAGES, DockerfileCheck, check_dockerfile, step_matches
+from sandbox.errors import BuildError, Cancelled, ImageError, SandboxError
 from sandbox.intake import require_entrypoint
 from sandbox.logtail import TailBuffer
 
 _MB = 1024 * 1024
-_RUNTIME_IMAGES = (
-    "podium/runtime-python:3.11, podium/runtime-sklearn:3.11 or podium/runtime-torch:3.11"
-)
-_PULL_FAILURE = re.compile(
-    r"pull access denied|registry|manifest unknown|no such host|dial tcp|"
-    r"repository does not exist|failed to resolve|i/o timeout",
-    re.I,
-)
+_POLL_SECONDS = 0.5
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
+_IMAGE_LINE = re.compile(r"^ ---> ([0-9a-f]{12})\s*$")
+_CONTAINER = re.compile(r"([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
 class BuildLimits:
     """Limits for building a participant's context.
 
-    `network` is on by default because `pip install` in a Dockerfile needs it; the price is that
-    build steps run arbitrary code with network access (on a cloud host, block the metadata
-    address on the host firewall). Turn it off to require contexts that vendor their wheels.
-    The legacy builder has no CPU quota: only a relative weight and a CPU set exist.
+    Attributes:
+        wall_seconds: the build is stopped after this long.
+        memory_mb: memory of each build step (swap off).
+        cpus: CPU quota of each build step.
+        processes: processes and threads alive at once, all steps together.
+        disk_mb: what the steps may write (their containers' layers) at any moment.
+        layer_mb: the largest new layer (and the largest single file a step may write).
+        image_mb: the resulting image, base included.
+        max_context_mb: the uploaded context archive.
+        log_kb: the tail of the build log that is kept.
+        archive: what the context archive may hold.
+        allowed_bases: the images ``FROM`` may name, written exactly as in the Dockerfile.
     """
 
     wall_seconds: int = 900
-    memory_mb: int = 4096  # swap is off during the build: memswap equals memory
-    cpu_shares: int | None = None  # relative weight, 1024 is the default share
-    cpuset_cpus: str | None = None  # e.g. "0-1"
-    network: bool = True
+    memory_mb: int = 4096
+    cpus: float = 2.0
+    processes: int = 512
+    disk_mb: int = 8192
+    layer_mb: int = 4096
+    image_mb: int = 12288
     max_context_mb: int = 512
     log_kb: int = 256
     archive: ArchiveLimits = ArchiveLimits()
+    allowed_bases: tuple[str, ...] = RUNTIME_IMAGES
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,8 @@ def build_image(
     limits: BuildLimits,
     *,
     labels: dict[str, str] | None = None,
+    packages: PackageAccess | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuiltImage:
     """Build a participant's context (tar, tar.gz or zip holding a Dockerfile) under limits.
 
@@ -79,17 +107,22 @@ def build_image(
         client: a connected Docker client; the build itself uses its own connection to it.
         context_archive: the uploaded context; the Dockerfile sits at its root or in its one
             top-level folder.
-        limits: time, memory, CPU, network, context size and log size.
-        labels: labels to set on the built image (and its intermediate images).
+        limits: time, memory, CPU, processes, disk, sizes, log and the allowed bases.
+        labels: labels to set on the built image.
+        packages: the package indexes the build may reach; None: no network at all.
+        cancel: set it to stop the build (it then raises `Cancelled`).
 
     Returns:
         The built image with the tail of its build log.
 
     Raises:
         ArchiveError: the context archive is unsafe.
-        BuildError: a step failed or the build ran past `limits.wall_seconds`; carries the log.
-        ImageError: no Dockerfile where one is expected, context too large, no ENTRYPOINT/CMD.
+        ImageError: no Dockerfile where one is expected, a refused Dockerfile, context too
+            large, no ENTRYPOINT/CMD.
+        BuildError: a step failed or a limit was passed; carries the log.
+        Cancelled: `cancel` was set.
         EngineUnavailable: the engine could not be reached.
+        SandboxError: the engine or the package proxy failed (the platform's fault).
     """
     size = context_archive.stat().st_size
     if size > limits.max_context_mb * _MB:
@@ -101,15 +134,393 @@ def build_image(
     try:
         safe_extract(context_archive, workdir / "context", limits.archive)
         root = _dockerfile_root(workdir / "context")
-        started = time.monotonic()
-        image_id, log = _run_build(client, root, limits, labels or {})
-        seconds = round(time.monotonic() - started, 2)
+        check = check_dockerfile(_read_dockerfile(root), limits.allowed_bases)
+        bases = _base_ids(client, check)
+        build_id = uuid.uuid4().hex[:16]
+        opened = packages.network(build_id, limits.wall_seconds) if packages else None
+        with opened or nullcontext(NO_NETWORK) as network:
+            job = _BuildJob(client, root, limits, labels or {}, network, check, bases, build_id)
+            return job.run(cancel)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    with translate_docker_errors("checking your image", api_error=ImageError):
-        attrs = client.api.inspect_image(image_id)
-    require_entrypoint(client, attrs, remove=not attrs.get("RepoTags"))
-    return BuiltImage(image_id, image_id, log, seconds)
+
+
+class _BuildJob:
+    """One build: the request in a thread, the watch (time, disk, cancel) in the caller's."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        root: Path,
+        limits: BuildLimits,
+        labels: dict[str, str],
+        network: BuildNetwork,
+        check: DockerfileCheck,
+        bases: dict[str, str],
+        build_id: str,
+    ) -> None:
+        self.client, self.root, self.limits, self.labels = client, root, limits, labels
+        self.network, self.check, self.bases = network, check, bases
+        self.probe = _probe(client, build_id)
+        self.log = TailBuffer(limits.log_kb * 1024)
+        self.made: list[str] = []  # short ids of the images the steps made, in order
+        self.stage_results: set[str] = set()
+        self.results: list[str] = []  # full ids the builder announced (each stage's last)
+        self.step: tuple[int, str] = (0, "")
+        self.awaiting_base = False
+        self.stopped: str | None = None  # why the watch stopped the build
+        self.refusal: str | None = None  # why the stream check refused it
+        self.error: str | None = None  # the builder's own error
+        self.exception: BaseException | None = None
+        self.responses: list[requests.Response] = []
+
+    def run(self, cancel: threading.Event | None) -> BuiltImage:
+        started = time.monotonic()
+        self.probe.limit_processes(self.limits.processes)
+        try:
+            self._build_and_watch(cancel, started)
+            image_id = self._outcome()
+            self._verify(image_id)
+        except BaseException:
+            self._discard(keep=None)
+            raise
+        finally:
+            self._remove_containers()
+            self.probe.remove()
+        self._discard(keep=image_id)
+        seconds = round(time.monotonic() - started, 2)
+        return BuiltImage(image_id, image_id, self.log.text(), seconds)
+
+    def _build_and_watch(self, cancel: threading.Event | None, started: float) -> None:
+        api = _dedicated_api(self.client, self.limits.wall_seconds + 60)
+        api.hooks["response"].append(lambda response, *a, **k: self.responses.append(response))
+        thread = threading.Thread(target=self._stream, args=(api,), name="podium-build")
+        try:
+            thread.start()
+            last_disk = 0.0
+            while thread.is_alive():
+                thread.join(_POLL_SECONDS)
+                now = time.monotonic()
+                if cancel is not None and cancel.is_set():
+                    self._stop("cancelled")
+                elif now - started > self.limits.wall_seconds:
+                    self._stop("timeout")
+                elif now - last_disk >= 1.0:
+                    last_disk = now
+                    if self._disk_used() > self.limits.disk_mb * _MB:
+                        self._stop("disk")
+                if self.refusal is not None:
+                    self._stop("refused")
+                if self.stopped:
+                    self._abort(thread)
+                    return
+        finally:
+            api.close()
+
+    def _stop(self, why: str) -> None:
+        self.stopped = self.stopped or why
+
+    def _abort(self, thread: threading.Thread) -> None:
+        """Close the build's connection (the engine then cancels it) and kill its steps."""
+        for response in list(self.responses):
+            with suppress(Exception):
+                response.raw.shutdown()
+            response.close()
+        self._remove_containers()
+        thread.join(30)
+
+    def _stream(self, api: docker.APIClient) -> None:
+        try:
+            with translate_docker_errors("building your image", api_error=ImageError):
+                response = api.post(
+                    api._url("/build"),
+                    data=_context(self.root),
+                    params=self._params(),
+                    headers={"Content-Type": "application/x-tar"},
+                    stream=True,
+                    timeout=self.limits.wall_seconds + 60,
+                )
+                api._raise_for_status(response)
+                for chunk in api._stream_helper(response, decode=True):
+                    self._record(chunk)
+        except Exception as error:  # handed to the watching thread
+            if not self.stopped:
+                self.exception = error
+
+    def _params(self) -> dict[str, Any]:
+        limits = self.limits
+        file_bytes = limits.layer_mb * _MB
+        return {
+            "rm": "1",
+            "forcerm": "1",
+            "nocache": "1",  # another team's cached layers must never be reused
+            "pull": "",
+            "networkmode": self.network.mode,
+            "buildargs": json.dumps(self.network.build_args),
+            "labels": json.dumps(self.labels),
+            "memory": limits.memory_mb * _MB,
+            "memswap": limits.memory_mb * _MB,
+            "cpuperiod": 100_000,
+            "cpuquota": int(limits.cpus * 100_000),
+            "cgroupparent": self.probe.parent,
+            "ulimits": json.dumps(
+                [
+                    {"Name": "fsize", "Soft": file_bytes, "Hard": file_bytes},
+                    {"Name": "core", "Soft": 0, "Hard": 0},
+                ]
+            ),
+        }
+
+    def _record(self, chunk: dict[str, Any]) -> None:
+        if "stream" in chunk:
+            text = str(chunk["stream"])
+            self.log.write(text.encode("utf-8", errors="replace"))
+            self._follow(text)
+        elif "error" in chunk or "errorDetail" in chunk:
+            detail = chunk.get("errorDetail") or {}
+            message = str(detail.get("message") or chunk.get("error") or "unknown error")
+            self.error = self.error or message
+            self.log.write(f"ERROR: {message}\n".encode())
+        elif isinstance(chunk.get("aux"), dict) and "ID" in chunk["aux"]:
+            self.results.append(str(chunk["aux"]["ID"]))
+            self.stage_results.add(str(chunk["aux"]["ID"]).removeprefix("sha256:")[:12])
+        elif "status" in chunk:
+            self.log.write(f"{chunk['status']}\n".encode())
+
+    def _follow(self, text: str) -> None:
+        """Check the builder's own reading of each step against ours, as it goes."""
+        step = _STEP.match(text.strip())
+        if step:
+            index, total, said = int(step.group(1)), int(step.group(2)), step.group(3)
+            ours = self.check.instructions
+            expected = len(ours) + (1 if self.labels else 0)
+            if total != expected or (
+                index <= len(ours) and not step_matches(said, ours[index - 1])
+            ):
+                self.refusal = (
+                    "the build engine read your Dockerfile differently from the platform "
+                    f"(step {index} of {total}); write it plainly, without unusual spacing, "
+                    "escapes or line endings"
+                )
+            self.step = (index, said)
+            self.awaiting_base = index <= len(ours) and ours[index - 1].keyword == "FROM"
+            return
+        made = _IMAGE_LINE.match(text)
+        if made is None:
+            return
+        short = made.group(1)
+        if self.awaiting_base:
+            self.awaiting_base = False
+            if short not in self.bases.values() and short not in self.stage_results:
+                self.refusal = (
+                    f"your Dockerfile's step {self.step[0]} started from an image that is not "
+                    "one of the allowed bases; write FROM with one of "
+                    + ", ".join(sorted(self.bases))
+                )
+            return
+        self.made.append(short)
+
+    def _outcome(self) -> str:
+        """The built image's id, or the error that explains why there is none."""
+        tail = self.log.text()
+        if self.stopped == "cancelled":
+            raise Cancelled("the build was cancelled")
+        if self.stopped == "refused":
+            raise ImageError(self.refusal or "your build was refused")
+        if self.stopped == "disk":
+            raise BuildError(
+                f"your build wrote more than {self.limits.disk_mb} MB and was stopped; the limit "
+                f"for builds is {self.limits.disk_mb} MB: leave data and caches out of the image",
+                "",
+            )
+        limit_hit = self._limit_hit()
+        if limit_hit is not None and (self.stopped == "timeout" or self.error is not None):
+            raise BuildError(limit_hit, tail)
+        if self.stopped == "timeout":
+            raise BuildError(
+                f"your build ran longer than {self.limits.wall_seconds} s and was stopped; "
+                "make it faster (fewer or smaller dependencies) or build the image "
+                "yourself and submit it with docker save",
+                tail,
+            )
+        if self.error is not None:
+            raise BuildError(self._explain(self.error), tail)
+        if self.exception is not None:
+            raise self.exception
+        if not self.results:
+            raise BuildError("your build ended without producing an image; see the build log", tail)
+        return self.results[-1]
+
+    def _limit_hit(self) -> str | None:
+        """The process or memory limit the build ran into, said plainly; None if neither."""
+        usage = self.probe.read()
+        limits = self.limits
+        if usage.peak_processes is not None and usage.peak_processes >= limits.processes:
+            return (
+                f"your build tried to run more than {limits.processes} processes at once and was "
+                f"stopped; the limit for builds is {limits.processes} processes and threads"
+            )
+        peak = usage.peak_memory_bytes
+        if peak is not None and peak >= 0.97 * limits.memory_mb * _MB:
+            return (
+                f"your build used more than {limits.memory_mb} MB of memory and was stopped; "
+                f"the limit for builds is {limits.memory_mb} MB"
+            )
+        return None
+
+    def _explain(self, error: str) -> str:
+        message = " ".join(error.split())[:500]
+        if "file size limit exceeded" in message.lower() or "code: 153" in message:
+            return (
+                f"a step of your build wrote a file larger than {self.limits.layer_mb} MB; the "
+                f"limit is {self.limits.layer_mb} MB per file and per layer ({message})"
+            )
+        return f"your build failed: {message}; see the end of the build log"
+
+    def _verify(self, image_id: str) -> None:
+        """Every ancestor down to an allowed base was made by this build; sizes within caps."""
+        allowed = set(self.bases.values())
+        made = set(self.made)
+        current = image_id
+        layers: list[str] = []
+        with translate_docker_errors("checking your image", api_error=ImageError):
+            while current:
+                short = current.removeprefix("sha256:")[:12]
+                if short in allowed:
+                    break
+                if short not in made:
+                    raise ImageError(
+                        "your image does not descend from one of the allowed bases through "
+                        "layers of this build only; write FROM with one of "
+                        + ", ".join(sorted(self.bases))
+                    )
+                layers.append(current)
+                current = str(self.client.api.inspect_image(current).get("Parent") or "")
+            else:
+                raise ImageError("your image does not start from one of the allowed bases")
+            attrs = self.client.api.inspect_image(image_id)
+            history = self.client.api.history(image_id)
+        self._check_sizes(attrs, history, set(layers))
+        require_entrypoint(self.client, attrs, remove=False)
+
+    def _check_sizes(
+        self, attrs: dict[str, Any], history: list[dict[str, Any]], own: set[str]
+    ) -> None:
+        limits = self.limits
+        total = int(attrs.get("Size") or 0)
+        if total > limits.image_mb * _MB:
+            raise BuildError(
+                f"your image is {total // _MB} MB; the limit is {limits.image_mb} MB: use a "
+                "smaller base and leave data out of the image",
+                "",
+            )
+        for entry in history:
+            if entry.get("Id") in own and int(entry.get("Size") or 0) > limits.layer_mb * _MB:
+                step = " ".join(str(entry.get("CreatedBy", "")).split())[:120]
+                raise BuildError(
+                    f"a layer of your image is {int(entry['Size']) // _MB} MB ({step}); the limit "
+                    f"is {limits.layer_mb} MB per layer",
+                    "",
+                )
+
+    def _disk_used(self) -> int:
+        ids = self._containers()
+        if not ids:
+            return 0
+        with suppress(docker.errors.APIError, requests.RequestException):
+            listed = self.client.api.containers(all=True, filters={"id": ids}, size=True)
+            return sum(int(c.get("SizeRw") or 0) for c in listed)
+        return 0
+
+    def _containers(self) -> list[str]:
+        """The build's step containers, found under its parent cgroup."""
+        found: set[str] = set()
+        for directory in self.probe.directories():
+            with suppress(OSError):
+                for child in directory.iterdir():
+                    match = _CONTAINER.search(child.name)
+                    if match and child.is_dir():
+                        found.add(match.group(1))
+        return sorted(found)
+
+    def _remove_containers(self) -> None:
+        for container in self._containers():
+            with suppress(docker.errors.APIError, requests.RequestException):
+                self.client.api.remove_container(container, force=True, v=True)
+
+    def _discard(self, keep: str | None) -> None:
+        """Remove what the build made, except the image ``keep`` and its ancestors."""
+        kept: set[str] = set()
+        if keep is not None:
+            kept.add(keep.removeprefix("sha256:")[:12])
+            with suppress(docker.errors.APIError, requests.RequestException):
+                for entry in self.client.api.history(keep):
+                    kept.add(str(entry.get("Id", "")).removeprefix("sha256:")[:12])
+        extra = [r.removeprefix("sha256:")[:12] for r in self.results]
+        for short in reversed([*self.made, *extra]):
+            if short in kept or short in self.bases.values():
+                continue
+            with suppress(docker.errors.APIError, requests.RequestException):
+                self.client.api.remove_image(short, force=False)
+
+
+def _probe(client: docker.DockerClient, build_id: str) -> _BuildCgroup:
+    with translate_docker_errors("asking the Docker engine for its settings"):
+        info = client.info()
+    return _BuildCgroup(
+        f"build-{build_id}",
+        driver=str(info.get("CgroupDriver", "cgroupfs")),
+        version=str(info.get("CgroupVersion", "1")),
+    )
+
+
+class _BuildCgroup(CgroupProbe):
+    """The build's parent cgroup: its steps' process limit lives here (the API has none)."""
+
+    def limit_processes(self, processes: int) -> None:
+        """Write ``pids.max`` where this host lets us.
+
+        An ``nproc`` ulimit is no substitute: steps run as root, and the kernel counts every
+        process of root on the host against it.
+        """
+        if self.driver == "systemd":
+            return
+        base = self.root / self.relative if self.version == "2" else self._v1("pids")
+        with suppress(OSError):
+            base.mkdir(parents=True, exist_ok=True)
+            (base / "pids.max").write_text(str(processes))
+
+
+def _read_dockerfile(root: Path) -> str:
+    with (root / "Dockerfile").open("rb") as handle:
+        data = handle.read(512 * 1024)
+    return data.decode("utf-8", errors="replace")
+
+
+def _base_ids(client: docker.DockerClient, check: DockerfileCheck) -> dict[str, str]:
+    """Each allowed base the Dockerfile names -> its short image id on this engine."""
+    ids: dict[str, str] = {}
+    for base in sorted(check.bases):
+        try:
+            with translate_docker_errors(f"looking up the base image {base}"):
+                attrs = client.api.inspect_image(base)
+        except ImageError:
+            raise SandboxError(
+                f"the base image {base} is not on this worker; the operators must build the "
+                "runtime images (podium images build)"
+            ) from None
+        ids[base] = str(attrs["Id"]).removeprefix("sha256:")[:12]
+    return ids
+
+
+def _context(root: Path) -> Any:
+    """The context as the docker CLI sends it (.dockerignore honoured)."""
+    exclude = None
+    ignore = root / ".dockerignore"
+    if ignore.is_file():
+        lines = ignore.read_text(errors="replace").splitlines()
+        exclude = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return docker.utils.tar(str(root), exclude=exclude, dockerfile=("Dockerfile", None))
 
 
 def _dockerfile_root(context: Path) -> Path:
@@ -128,35 +539,6 @@ def _dockerfile_root(context: Path) -> Path:
     )
 
 
-def _run_build(
-    client: docker.DockerClient, root: Path, limits: BuildLimits, labels: dict[str, str]
-) -> tuple[str, str]:
-    """Build `root` in a thread; at the wall-time limit close its connection to cancel it."""
-    api = _dedicated_api(client, limits.wall_seconds + 60)
-    responses: list[requests.Response] = []
-    api.hooks["response"].append(lambda response, *args, **kwargs: responses.append(response))
-    log = TailBuffer(limits.log_kb * 1024)
-    outcome: dict[str, Any] = {}
-    worker = threading.Thread(
-        target=_stream_build,
-        args=(api, root, limits, labels, log, outcome),
-        name="podium-build",
-        daemon=True,
-    )
-    try:
-        worker.start()
-        worker.join(limits.wall_seconds)
-        if worker.is_alive():
-            outcome["timed_out"] = True
-            for response in responses:
-                response.raw.shutdown()  # wakes the reading thread; the close below tells dockerd
-                response.close()
-            worker.join(30)
-    finally:
-        api.close()
-    return _build_result(client, outcome, log, limits)
-
-
 def _dedicated_api(client: docker.DockerClient, timeout_seconds: int) -> docker.APIClient:
     """A second client to the same engine, so the build's connection is ours alone to close."""
     adapter = getattr(client.api, "_custom_adapter", None)
@@ -166,79 +548,3 @@ def _dedicated_api(client: docker.DockerClient, timeout_seconds: int) -> docker.
         return docker.APIClient(
             base_url=base_url, version=client.api.api_version, timeout=timeout_seconds
         )
-
-
-def _stream_build(
-    api: docker.APIClient,
-    root: Path,
-    limits: BuildLimits,
-    labels: dict[str, str],
-    log: TailBuffer,
-    outcome: dict[str, Any],
-) -> None:
-    container_limits: dict[str, Any] = {
-        "memory": limits.memory_mb * _MB,
-        "memswap": limits.memory_mb * _MB,
-    }
-    if limits.cpu_shares is not None:
-        container_limits["cpushares"] = limits.cpu_shares
-    if limits.cpuset_cpus is not None:
-        container_limits["cpusetcpus"] = limits.cpuset_cpus
-    try:
-        with translate_docker_errors("building your image", api_error=ImageError):
-            for chunk in api.build(
-                path=str(root),
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-                container_limits=container_limits,
-                network_mode=None if limits.network else "none",
-                labels=labels,
-                timeout=limits.wall_seconds + 60,
-            ):
-                _record(chunk, log, outcome)
-    except Exception as error:  # handed to the calling thread, which raises it
-        outcome["error_object"] = error
-
-
-def _record(chunk: dict[str, Any], log: TailBuffer, outcome: dict[str, Any]) -> None:
-    if "stream" in chunk:
-        log.write(str(chunk["stream"]).encode("utf-8", errors="replace"))
-    elif "error" in chunk or "errorDetail" in chunk:
-        detail = chunk.get("errorDetail") or {}
-        message = str(detail.get("message") or chunk.get("error") or "unknown error")
-        outcome.setdefault("error", message)
-        log.write(f"ERROR: {message}\n".encode())
-    elif isinstance(chunk.get("aux"), dict) and "ID" in chunk["aux"]:
-        outcome["image_id"] = str(chunk["aux"]["ID"])
-    elif "status" in chunk:
-        log.write(f"{chunk['status']}\n".encode())
-
-
-def _build_result(
-    client: docker.DockerClient, outcome: dict[str, Any], log: TailBuffer, limits: BuildLimits
-) -> tuple[str, str]:
-    tail = log.text()
-    if outcome.get("timed_out"):
-        raise BuildError(
-            f"your build ran longer than {limits.wall_seconds} s and was stopped; "
-            "make it faster (fewer or smaller dependencies) or build the image "
-            "yourself and submit it with docker save",
-            tail,
-        )
-    if "error" in outcome:
-        message = " ".join(str(outcome["error"]).split())[:500]
-        if _PULL_FAILURE.search(message):
-            raise BuildError(
-                "your Dockerfile needs a base image that is not on the build host "
-                f"({message}); no registry is reachable from the build host: build "
-                f"FROM one of the platform's runtime images, {_RUNTIME_IMAGES}",
-                tail,
-            )
-        raise BuildError(f"your build failed: {message}; see the end of the build log", tail)
-    if "error_object" in outcome:
-        raise outcome["error_object"]
-    if "image_id" not in outcome:
-        raise BuildError("your build ended without producing an image; see the build log", tail)
-    return outcome["image_id"], tail

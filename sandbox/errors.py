@@ -5,6 +5,7 @@
     ├── ArchiveError             an uploaded archive is unsafe or malformed (participant fault)
     ├── ImageError               an image cannot be loaded, built or used (the participant's fault)
     │   └── BuildError           a build context failed to build; carries the build log tail
+    ├── Cancelled                a build was stopped because its submission was cancelled
     └── RuntimeImageError        the platform's runtime images cannot be built (an operator fault)
 
 Docker SDK and requests errors are translated into these at the boundary (`sandbox.docker_errors`),
@@ -40,6 +41,10 @@ class BuildError(ImageError):
     def __init__(self, message: str, log_tail: str = "") -> None:
         super().__init__(message)
         self.log_tail = log_tail
+
+
+class Cancelled(SandboxError):
+    """The work was stopped on request (a cancelled submission); nothing of it was kept."""
 
 
 class RuntimeImageError(SandboxError):

@@ -249,16 +249,6 @@ def test_failing_run_gives_build_error_with_log(
     assert "before-the-failure" in info.value.log_tail
 
 
-def test_missing_base_image_names_the_runtime_images(
-    docker_client: docker.DockerClient, tmp_path: Path
-) -> None:
-    archive = context(tmp_path / "c.tar", {"Dockerfile": b"FROM podium-test/absent:1\nCMD x\n"})
-    with pytest.raises(
-        BuildError, match=r"no registry is reachable .* podium/runtime-python:3\.11"
-    ):
-        build_image(docker_client, archive, FAST, labels=LABELS)
-
-
 def test_build_past_wall_limit_is_stopped(
     docker_client: docker.DockerClient, build_base: str, tmp_path: Path
 ) -> None:
