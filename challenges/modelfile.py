@@ -12,6 +12,7 @@ import io
 import json
 import tarfile
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def wrap_model_file(
     limits: BuildLimits,
     *,
     labels: dict[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuiltImage:
     """Build an image that runs ``model_path`` with the challenge's runner.
 
@@ -64,7 +66,7 @@ def wrap_model_file(
                 max_entries=8, max_total_mb=MAX_MODEL_MB + 16, max_file_mb=MAX_MODEL_MB
             ),
         )
-        return build_image(client, context, wrapping, labels=labels)
+        return build_image(client, context, wrapping, labels=labels, cancel=cancel)
 
 
 def _model_name(model_path: Path) -> str:

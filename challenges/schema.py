@@ -73,6 +73,14 @@ class TaskSpec(_Strict):
     labels: LabelsFormat
     runtime_image: str = RUNTIME_IMAGES[0]
     model_file: ModelFileContract | None = None
+    build_network: Literal["none", "packages"] = Field(
+        default="packages",
+        description="what a participant's build reaches: nothing, or the package indexes only",
+    )
+    build_bases: list[str] = Field(
+        default_factory=list,
+        description="images builds may start from besides the runtime images, by digest",
+    )
 
     @field_validator("runtime_image")
     @classmethod
@@ -83,6 +91,22 @@ class TaskSpec(_Strict):
                 "or a name such as registry.example.org/team/image:tag"
             )
         return value
+
+    @field_validator("build_bases")
+    @classmethod
+    def _pinned(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _IMAGE_NAME.match(value) or "@sha256:" not in value:
+                raise ValueError(
+                    f"{value!r} is not an image pinned by digest; write NAME@sha256:<64 hex> "
+                    "so that every build starts from exactly that image"
+                )
+        return values
+
+    @property
+    def allowed_bases(self) -> tuple[str, ...]:
+        """What a participant's Dockerfile may start FROM: the runtime images and the listed."""
+        return tuple(dict.fromkeys((*RUNTIME_IMAGES, self.runtime_image, *self.build_bases)))
 
 
 class DeclaredMetric(_Strict):

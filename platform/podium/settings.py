@@ -73,6 +73,23 @@ class Settings(BaseSettings):
     max_bundle_mb: int = Field(
         default=4096, gt=0, description="Largest challenge bundle upload accepted, in MB."
     )
+    max_request_kb: int = Field(
+        default=1024,
+        gt=0,
+        description="Largest body of any other request (JSON, page forms), in KB; like the "
+        "upload caps it is enforced while the body arrives.",
+    )
+    register_rate_limit: str = Field(
+        default="10/minute",
+        description="Registrations allowed per client address, in the notation of the `limits` "
+        "library ('10/minute', '50 per day', '3 per 2 seconds'). The address is the one uvicorn "
+        "reports: behind a proxy, start it with --proxy-headers and --forwarded-allow-ips.",
+    )
+    login_rate_limit: str = Field(
+        default="20/minute",
+        description="Logins (/api/v1/auth/token and the login page) allowed per client address, "
+        "in the same notation; counts are shared through Redis when the broker is redis://.",
+    )
     token_ttl_hours: int = Field(
         default=24 * 30, gt=0, description="Lifetime of a token issued by /auth/token, in hours."
     )
@@ -121,6 +138,38 @@ class Settings(BaseSettings):
     )
     build_wall_seconds: int = Field(
         default=900, gt=0, description="Time limit of building a context or wrapping a model."
+    )
+    build_memory_mb: int = Field(
+        default=4096, gt=0, description="Memory of each step of a participant's build (no swap)."
+    )
+    build_cpus: float = Field(default=2.0, gt=0, description="CPU quota of each build step.")
+    build_processes: int = Field(
+        default=512, gt=0, description="Processes and threads a build may run at once."
+    )
+    build_disk_mb: int = Field(
+        default=8192, gt=0, description="What a build's steps may write to disk, in MB."
+    )
+    build_layer_mb: int = Field(
+        default=4096, gt=0, description="Largest layer (and file) a build may make, in MB."
+    )
+    build_image_mb: int = Field(
+        default=12288, gt=0, description="Largest image a build may make, base included, in MB."
+    )
+    build_package_hosts: str = Field(
+        default="pypi.org,files.pythonhosted.org,deb.debian.org,security.debian.org",
+        description="Host names (or *.suffix) builds reach through the package proxy when a "
+        "challenge's build_network is `packages`; comma-separated.",
+    )
+    build_blocked_networks: str = Field(
+        default="",
+        description="Extra networks (CIDR, comma-separated) the package proxy never forwards to, "
+        "besides loopback, private, link-local and multicast ranges: your site's own.",
+    )
+    image_budget_mb: int = Field(
+        default=40960,
+        gt=0,
+        description="Disk each worker host lets submission images use; unpinned images are "
+        "evicted, oldest first, above it.",
     )
     scoring_budget_seconds: int = Field(
         default=600, gt=0, description="Time allowed for scoring, counted into the deadline."

@@ -115,18 +115,30 @@ def test_in_flight(client: TestClient, session: Session, world: World, recorder:
     _assert_retry_after(running, deadline)
 
 
-def test_platform_faults_and_cancelled_never_count(
+def test_platform_faults_and_early_cancels_never_count(
     client: TestClient, session: Session, world: World, recorder: Recorder
 ) -> None:
     for _ in range(5):
         world.submission(session, world.alice, status=SubmissionStatus.ERROR, charged=False)
         world.submission(session, world.alice, status=SubmissionStatus.CANCELLED, charged=False)
-    # cancelled stays free even if a row kept charged=True (cancelled early, say)
-    world.submission(session, world.alice, status=SubmissionStatus.CANCELLED)
+    # an error stays free even if a row kept charged=True
+    world.submission(session, world.alice, status=SubmissionStatus.ERROR)
     world.submission(session, world.alice, status=SubmissionStatus.FINISHED, charged=False)
     world.submission(session, world.alice, status=SubmissionStatus.FINISHED, baseline=True)
     answer = upload(client, world.headers(session, world.alice))
     assert answer.status_code == 201, answer.text
+
+
+def test_cancel_after_the_container_started_counts(
+    client: TestClient, session: Session, world: World, recorder: Recorder
+) -> None:
+    headers = world.headers(session, world.alice)
+    for _ in range(3):  # submit, wait for running, cancel: charged each time
+        running = world.submission(session, world.alice, status=SubmissionStatus.RUNNING)
+        answer = client.post(f"/api/v1/submissions/{running.id}/cancel", headers=headers)
+        assert answer.status_code == 200 and answer.json()["charged"] is True
+        assert "counts against your quota" in answer.json()["reason"]
+    assert _refused(upload(client, headers)) is not None
 
 
 def test_participant_failures_count(
@@ -147,6 +159,7 @@ def test_cancelling_frees_the_in_flight_slot(
     cancel = client.post(f"/api/v1/submissions/{first.json()['id']}/cancel", headers=headers)
     assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
     assert cancel.json()["charged"] is False
+    assert "does not count against your quota" in cancel.json()["reason"]
     assert upload(client, headers).status_code == 201
 
 

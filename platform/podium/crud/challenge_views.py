@@ -25,7 +25,14 @@ from podium.db.models import (
 from podium.store import Store
 
 API_PREFIX = "/api/v1"
-_TASK_KEYS = ("description", "inputs", "predictions", "runtime_image", "model_file")
+_TASK_KEYS = (
+    "description",
+    "inputs",
+    "predictions",
+    "runtime_image",
+    "model_file",
+    "build_network",
+)
 # The label format's id and column names (never the file, its path or its content): `podium
 # check` needs them to carve a validation set out of the public training data.
 _LABEL_KEYS = ("id_column", "columns")

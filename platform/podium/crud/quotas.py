@@ -1,10 +1,12 @@
 """Per-team submission quotas of a phase: per rolling 24 hours, in total, and in flight at once.
 
 What counts: a team's submissions in the phase that are charged. Never counted: failures that
-were the platform's fault (``error``, ``charged=False``), ``cancelled`` submissions (a
-participant who cancels a mistaken upload gets the slot back, whatever the cancel reached:
-Codabench's users complain about the opposite) and organisers' baselines. Failures that were
-the participant's fault (``failed``) count: the leaderboard is an oracle (SECURITY.md 6).
+were the platform's fault (``error``, ``charged=False``), submissions cancelled before their
+container started (a participant who cancels a mistaken upload gets the slot back) and
+organisers' baselines. A cancel after the container started counts (``charged`` stays true:
+see :func:`podium.pipeline.dispatch.cancel`), else submit-and-cancel would be an unlimited
+oracle that also holds the workers. Failures that were the participant's fault (``failed``)
+count: the leaderboard is an oracle (SECURITY.md 6).
 
 A refusal is :class:`~podium.crud.errors.QuotaExceeded` with ``retry_at``: when the oldest
 counted submission leaves the 24-hour window; when the next phase opens (total reached; None
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from podium.crud.errors import QuotaExceeded
@@ -59,7 +61,7 @@ def _counted(team: Team, phase: Phase) -> Any:
         select(Submission)
         .where(Submission.team_id == team.id, Submission.phase_id == phase.id)
         .where(col(Submission.charged).is_(True), col(Submission.baseline).is_(False))
-        .where(col(Submission.status).not_in([SubmissionStatus.CANCELLED, SubmissionStatus.ERROR]))
+        .where(col(Submission.status) != SubmissionStatus.ERROR)
     )
 
 
@@ -129,6 +131,16 @@ def _in_flight_free_at(session: Session, flying: Sequence[Submission], now: date
 
 
 def lock_team(session: Session, *, team: Team) -> None:
-    """Hold ``team``'s row until the transaction ends, so two uploads cannot both pass
-    :func:`check_quota` (PostgreSQL; SQLite serialises writers anyway)."""
+    """Hold ``team``'s row until the transaction ends, so that two requests cannot both pass a
+    check on the team (its quota, its size) and then both write.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite ignores ``FOR UPDATE`` and its Python driver
+    runs reads outside any transaction, so two requests would both read the old count: there a
+    no-op ``UPDATE`` of the row opens the write transaction (SQLite's one writer lock, waited
+    for up to the busy timeout), and every read after it sees the latest committed rows.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        touch = update(Team).where(col(Team.id) == team.id).values(id=Team.id)
+        session.execute(touch)
+        return
     session.exec(select(Team.id).where(Team.id == team.id).with_for_update()).one()

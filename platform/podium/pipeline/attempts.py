@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +34,7 @@ from podium.pipeline.faults import Stop
 
 log = logging.getLogger(__name__)
 LOAD_BUDGET_SECONDS = 300
+CANCEL_POLL_SECONDS = 1.0
 SLACK_SECONDS = 60
 
 
@@ -182,7 +184,9 @@ def advance(
 class Heartbeat:
     """A thread that stamps the attempt's ``heartbeat_at`` and notices a cancellation.
 
-    It uses its own sessions: the evaluation's thread may be blocked in Docker for minutes.
+    It looks for a cancellation every second (a cancelled build or container is stopped at
+    once through :attr:`cancelled`) and stamps the heartbeat every ``seconds``. It uses its own
+    sessions: the evaluation's thread may be blocked in Docker for minutes.
     """
 
     def __init__(self, session_factory: SessionFactory, attempt: Attempt, seconds: float) -> None:
@@ -207,20 +211,27 @@ class Heartbeat:
         self._thread.join(timeout=self._seconds + 5)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._seconds):
+        poll = min(CANCEL_POLL_SECONDS, self._seconds)
+        last_beat = time.monotonic()
+        while not self._stop.wait(poll):
+            beat = time.monotonic() - last_beat >= self._seconds
             try:
-                self._beat()
+                self._visit(beat)
             except Exception:  # a locked database must not end the evaluation: next beat
                 log.warning("heartbeat of evaluation %s failed", self._attempt.evaluation_id)
+                continue
+            if beat:
+                last_beat = time.monotonic()
 
-    def _beat(self) -> None:
+    def _visit(self, beat: bool) -> None:
         with self._factory() as session:
-            session.execute(
-                update(Evaluation)
-                .where(col(Evaluation.id) == self._attempt.evaluation_id)
-                .where(col(Evaluation.finished_at).is_(None))
-                .values(heartbeat_at=utcnow())
-            )
+            if beat:
+                session.execute(
+                    update(Evaluation)
+                    .where(col(Evaluation.id) == self._attempt.evaluation_id)
+                    .where(col(Evaluation.finished_at).is_(None))
+                    .values(heartbeat_at=utcnow())
+                )
             status = session.exec(
                 select(Submission.status).where(Submission.id == self._attempt.submission_id)
             ).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import docker
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from podium.settings import Settings
 from podium.store import Store
 from podium.tracking import Tracker
+from sandbox.build_network import PackageAccess
 from sandbox.runner import SandboxRunner
 
 SessionFactory = Callable[[], Session]
@@ -35,6 +37,15 @@ class PipelineContext:
     def store(self) -> Store:
         """The platform's file store."""
         return Store.from_settings(self.settings)
+
+    @cached_property
+    def packages(self) -> PackageAccess:
+        """The package indexes builds may reach (the proxy starts on the first build)."""
+        return PackageAccess(
+            self.client,
+            hosts=_names(self.settings.build_package_hosts),
+            blocked=_names(self.settings.build_blocked_networks),
+        )
 
     @property
     def inputs_root(self) -> Path:
@@ -64,3 +75,7 @@ class Attempt:
     split_secret: str
     phase_name: str
     team_id: int
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())

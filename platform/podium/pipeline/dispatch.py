@@ -46,10 +46,17 @@ def enqueue(session: Session, submission: Submission, settings: Settings | None 
     send_evaluation(settings, submission.id, gpu=bool(phase and phase.gpu))
 
 
-def cancel(session: Session, submission: Submission) -> None:
-    """Cancel a submission that has not ended (never charged).
+# Once the container has started, the run has cost a worker and may have taught the team
+# something about the hidden data: a cancel from then on is charged.
+CHARGED_ONCE = frozenset({Status.RUNNING, Status.SCORING})
 
-    A worker notices at its next stage boundary or heartbeat and discards the run.
+
+def cancel(session: Session, submission: Submission) -> bool:
+    """Cancel a submission that has not ended; returns whether it is charged.
+
+    Before its container started (queued, preparing: loading or building) it is free; from
+    ``running`` on it counts against the quota. The worker's heartbeat notices within about a
+    second and stops the build or kills the container at once.
 
     Raises:
         Conflict: the submission has already ended.
@@ -59,9 +66,16 @@ def cancel(session: Session, submission: Submission) -> None:
             f"submission {submission.id} has already ended ({submission.status.value}); "
             "only a queued or running submission can be cancelled"
         )
-    submission.charged = False
-    record_status(session, submission, Status.CANCELLED, "cancelled", reason="cancelled")
+    charged = submission.status in CHARGED_ONCE and not submission.baseline
+    submission.charged = charged
+    reason = (
+        "cancelled after its container started; it counts against your quota"
+        if charged
+        else "cancelled before its container started; it does not count against your quota"
+    )
+    record_status(session, submission, Status.CANCELLED, "cancelled", reason=reason)
     session.commit()
+    return charged
 
 
 def rerun(session: Session, submission: Submission, settings: Settings | None = None) -> None:

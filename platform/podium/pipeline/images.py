@@ -1,12 +1,16 @@
 """The ``preparing`` stage: turn a submission into an image and return its digest.
 
-An image archive is loaded, a build context is built, a model file is wrapped into the
-challenge's runtime image. A digest already pinned on the submission (a re-run, a retry), or
-the image of an earlier submission of the same challenge with the same file, is reused when the
-engine still has it: the same bytes make the same image, and building again only costs time.
+An image archive is loaded, a build context is built (from the challenge's allowed bases only,
+with the challenge's build network and the platform's build limits), a model file is wrapped
+into the challenge's runtime image. A digest already pinned on the submission (a re-run, a
+retry), or the image of an earlier submission of the same team and challenge with the same
+file, is reused when the engine still has it: the same bytes make the same image, and building
+again only costs time. A cancelled submission stops its build at once.
 """
 
 from __future__ import annotations
+
+import threading
 
 import docker
 import docker.errors
@@ -17,21 +21,30 @@ from challenges import Bundle
 from challenges.modelfile import wrap_model_file
 from podium.db.models import Submission, SubmissionKind
 from podium.pipeline.context import Attempt, PipelineContext
+from podium.pipeline.faults import Stop
 from podium.pipeline.logs import LogDir
+from podium.settings import Settings
 from sandbox.building import BuildLimits, BuiltImage, build_image
-from sandbox.errors import BuildError
+from sandbox.errors import BuildError, Cancelled
 from sandbox.intake import load_image_archive
 
 SUBMISSION_LABEL = "org.podium.submission"
 BUILD_LOG = "build.log"
 
 
-def prepare_image(ctx: PipelineContext, attempt: Attempt, bundle: Bundle, logs: LogDir) -> str:
+def prepare_image(
+    ctx: PipelineContext,
+    attempt: Attempt,
+    bundle: Bundle,
+    logs: LogDir,
+    cancel: threading.Event | None = None,
+) -> str:
     """The digest of the image to run for ``attempt``; loads, builds or wraps when needed.
 
     Raises:
         ArchiveError, ImageError, BuildError: the submission's fault (the build log is kept).
         EngineUnavailable: the engine could not be reached.
+        Stop: the submission was cancelled while its image was being built.
     """
     reused = _reusable(ctx, attempt)
     if reused is not None:
@@ -43,22 +56,47 @@ def prepare_image(ctx: PipelineContext, attempt: Attempt, bundle: Bundle, logs: 
         )
         return loaded.digest
     try:
-        built = _build(ctx, attempt, bundle, kind)
+        built = _build(ctx, attempt, bundle, kind, cancel)
     except BuildError as error:
         logs.write(BUILD_LOG, error.log_tail)
         raise
+    except Cancelled:
+        raise Stop("the submission was cancelled while its image was being built") from None
     logs.write(BUILD_LOG, built.build_log)
     return built.digest
 
 
+def build_limits(settings: Settings, bundle: Bundle) -> BuildLimits:
+    """The limits of a participant's build: the platform's, with the challenge's bases."""
+    return BuildLimits(
+        wall_seconds=settings.build_wall_seconds,
+        memory_mb=settings.build_memory_mb,
+        cpus=settings.build_cpus,
+        processes=settings.build_processes,
+        disk_mb=settings.build_disk_mb,
+        layer_mb=settings.build_layer_mb,
+        image_mb=settings.build_image_mb,
+        allowed_bases=bundle.spec.task.allowed_bases,
+    )
+
+
 def _build(
-    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, kind: SubmissionKind
+    ctx: PipelineContext,
+    attempt: Attempt,
+    bundle: Bundle,
+    kind: SubmissionKind,
+    cancel: threading.Event | None,
 ) -> BuiltImage:
-    limits = BuildLimits(wall_seconds=ctx.settings.build_wall_seconds)
+    limits = build_limits(ctx.settings, bundle)
     labels = {SUBMISSION_LABEL: str(attempt.submission_id)}
     if kind is SubmissionKind.BUILD:
-        return build_image(ctx.client, attempt.file_path, limits, labels=labels)
-    return wrap_model_file(ctx.client, attempt.file_path, bundle.spec, limits, labels=labels)
+        packages = ctx.packages if bundle.spec.task.build_network == "packages" else None
+        return build_image(
+            ctx.client, attempt.file_path, limits, labels=labels, packages=packages, cancel=cancel
+        )
+    return wrap_model_file(
+        ctx.client, attempt.file_path, bundle.spec, limits, labels=labels, cancel=cancel
+    )
 
 
 def _reusable(ctx: PipelineContext, attempt: Attempt) -> str | None:
@@ -79,6 +117,7 @@ def _same_file_digests(ctx: PipelineContext, attempt: Attempt) -> list[str]:
         query = (
             select(Submission.image_digest)
             .where(Submission.challenge_id == mine.challenge_id)
+            .where(Submission.team_id == mine.team_id)
             .where(Submission.kind == mine.kind)
             .where(Submission.file_sha256 == attempt.file_sha256)
             .where(col(Submission.image_digest).is_not(None))

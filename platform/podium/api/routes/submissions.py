@@ -2,7 +2,8 @@
 
 Who may do what is decided by the dependencies in ``podium.api.deps`` (on top of
 ``get_owned_submission``, which answers 404 to anyone who may not know the submission exists):
-the team and the challenge's staff read and cancel; only the team edits; only staff re-run;
+the team and the challenge's staff read; the team, organisers and admins cancel (judges do
+not); only the team edits; only staff re-run (staff cancels and every re-run are audited);
 logs go to the team only where the phase's ``show_logs`` allows.
 """
 
@@ -18,21 +19,23 @@ from starlette.concurrency import run_in_threadpool
 
 from podium.api.deps import (
     AccessDep,
+    CancelAccess,
     ChallengeDep,
     CurrentUser,
     ListingScopeDep,
     LogsAccess,
+    RerunAccess,
     SessionDep,
     SettingsDep,
-    StaffAccess,
     StoreDep,
     TeamAccess,
 )
+from podium.api.ids import Offset
+from podium.api.upload_guard import UploadRoute, upload
 from podium.crud.submission_edits import update_submission
 from podium.crud.submission_intake import accept_submission, plan_submission
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
-    Scrubber,
     SubmissionDetail,
     SubmissionPage,
     SubmissionSummary,
@@ -46,7 +49,7 @@ from podium.pipeline import dispatch
 from podium.settings import Settings
 from podium.store import MB, save_upload
 
-router = APIRouter(tags=["submissions"])
+router = APIRouter(tags=["submissions"], route_class=UploadRoute)
 
 Enqueuer = Callable[[Session, Submission, Settings], None]
 
@@ -64,6 +67,7 @@ EnqueueDep = Annotated[Enqueuer, Depends(get_enqueuer)]
     response_model=SubmissionSummary,
     status_code=status.HTTP_201_CREATED,
 )
+@upload("max_upload_mb")  # the caller is checked before the body is read
 async def create_submission(
     response: Response,
     challenge: ChallengeDep,
@@ -109,7 +113,7 @@ def list_challenge_submissions(
     status: SubmissionStatus | None = None,
     phase: Annotated[str | None, Query(description="a phase name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SubmissionPage:
     """The caller's team's submissions; every team's for organisers, judges and admins."""
     return list_submissions(
@@ -128,8 +132,7 @@ def read_submission_logs(
     access: LogsAccess, session: SessionDep, store: StoreDep
 ) -> SubmissionLogs:
     """The tails of the latest evaluation's stdout, stderr and build log."""
-    scrub = Scrubber.for_submission(store, access.challenge, access.submission)
-    return read_logs(session, submission=access.submission, store=store, scrub=scrub)
+    return read_logs(session, access=access, store=store)
 
 
 @router.patch("/submissions/{submission_id}", response_model=SubmissionSummary)
@@ -142,8 +145,11 @@ def edit_submission(
 
 
 @router.post("/submissions/{submission_id}/cancel", response_model=SubmissionSummary)
-def cancel_submission(access: AccessDep, session: SessionDep, store: StoreDep) -> SubmissionSummary:
-    """Cancel a submission that has not ended (it does not count against the quota)."""
+def cancel_submission(
+    access: CancelAccess, session: SessionDep, store: StoreDep
+) -> SubmissionSummary:
+    """Cancel a submission that has not ended; ``charged`` says whether it counts (it does
+    once its container started)."""
     dispatch.cancel(session, access.submission)
     return submission_summary(session, access=access, store=store)
 
@@ -154,7 +160,7 @@ def cancel_submission(access: AccessDep, session: SessionDep, store: StoreDep) -
     status_code=status.HTTP_202_ACCEPTED,
 )
 def rerun_submission(
-    access: StaffAccess, session: SessionDep, settings: SettingsDep, store: StoreDep
+    access: RerunAccess, session: SessionDep, settings: SettingsDep, store: StoreDep
 ) -> SubmissionSummary:
     """Evaluate an ended submission again (organisers, judges and admins)."""
     dispatch.rerun(session, access.submission, settings)
