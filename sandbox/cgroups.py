@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,11 +69,20 @@ class CgroupProbe:
             peak_processes=_read_int(self._v1("pids") / "pids.peak"),
         )
 
-    def remove(self) -> None:
-        """Remove the parent directories; call only after the container is gone."""
-        for path in self.directories():
-            with contextlib.suppress(OSError):
-                path.rmdir()
+    def remove(self, wait_seconds: float = 5.0) -> None:
+        """Remove the parent directories; call only after the container is gone.
+
+        A container whose start failed under gVisor's runsc leaves its own cgroup inside the
+        parent, and its sandbox process lingers there for about 2 s after the container is
+        removed: child folders are removed first, and a busy parent is retried for up to
+        ``wait_seconds`` (the reaper removes whatever is still left later).
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            busy = [path for path in self.directories() if not remove_cgroup(path)]
+            if not busy or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
     def directories(self) -> list[Path]:
         """Every directory of this parent cgroup that exists now."""
@@ -90,6 +100,19 @@ class CgroupProbe:
             if controller in mount.name.split(","):
                 return mount / self.relative
         return direct
+
+
+def remove_cgroup(path: Path) -> bool:
+    """Remove a cgroup folder and its empty child cgroups; False if one is still busy."""
+    try:
+        path.rmdir()
+        return True
+    except OSError:
+        pass
+    for folder, _, _ in os.walk(path, topdown=False):  # children first
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    return not path.exists()
 
 
 def leftover_parents(root: Path = CGROUP_ROOT) -> list[Path]:

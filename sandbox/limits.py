@@ -21,7 +21,9 @@ class SandboxLimits:
         open_files: most open file descriptors per process.
         file_size_mb: largest single file any process may write.
         shm_mb: size of ``/dev/shm``.
-        gpu: give the container the host's GPUs (only on hosts that have them).
+        gpus: how many of the worker's GPUs the run gets (0: none, and none are visible).
+        gpu: kept for callers that only say yes or no: True with ``gpus`` 0 means one GPU;
+            after construction it always equals ``gpus > 0``.
     """
 
     wall_seconds: float = 60.0
@@ -35,13 +37,19 @@ class SandboxLimits:
     open_files: int = 256
     file_size_mb: int = 64
     shm_mb: int = 16
+    gpus: int = 0
     gpu: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name != "gpu" and not value > 0:
+            if f.name not in ("gpu", "gpus") and not value > 0:
                 raise ValueError(f"sandbox limit {f.name} must be positive, got {value!r}")
+        if self.gpus < 0:
+            raise ValueError(f"sandbox limit gpus must be 0 or more, got {self.gpus!r}")
+        if self.gpu and self.gpus == 0:
+            object.__setattr__(self, "gpus", 1)
+        object.__setattr__(self, "gpu", self.gpus > 0)
 
     def to_dict(self) -> dict[str, float | int | bool]:
         """Plain values, for logs, JSON and MLflow parameters."""

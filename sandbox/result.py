@@ -8,7 +8,12 @@ from typing import Any
 
 
 class RunStatus(StrEnum):
-    """How a run ended. Everything but ``succeeded`` is the participant's fault."""
+    """How a run ended. Everything but ``succeeded`` and ``cancelled`` is the participant's fault.
+
+    ``invalid_image`` covers what the image itself gets wrong before any of its code runs (no
+    entrypoint, a missing or non-executable binary, an exec format error, a bad working folder,
+    volume or environment entry); ``cancelled`` is a run stopped because its cancel event was set.
+    """
 
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -17,6 +22,7 @@ class RunStatus(StrEnum):
     OUTPUT_TOO_LARGE = "output_too_large"
     PROCESS_LIMIT = "process_limit"
     INVALID_IMAGE = "invalid_image"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class RunResult:
     output_bytes: int = 0
     output_files: int = 0
     image_id: str | None = None
+    run_id: str | None = None  # labels the run's container, staging folder and cgroup
 
     @property
     def succeeded(self) -> bool:

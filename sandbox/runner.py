@@ -5,15 +5,23 @@ the image says, a read-only root, a small ``/tmp``, ``/input`` read-only and ``/
 only writable mount, and kernel limits on memory (no swap), CPU, processes, open files and file
 size. It is created, started, waited on with the wall limit, killed, measured and removed in
 ``finally``; everything it creates carries labels so the reaper can find leftovers of a crash.
+
+It runs under the engine's gVisor runtime (``runsc``) where the engine offers it, as a second
+wall behind the kernel's namespaces, and never inherits the worker's proxy settings, the
+image's HEALTHCHECK or GPUs it did not ask for (see ``sandbox.container_spec``). Whatever the
+image causes (a missing entrypoint, a bad WORKDIR, an unwalkable ``/output``) ends as a status,
+never an exception (see ``sandbox.image_faults``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,14 +29,15 @@ from typing import Any
 import docker
 import docker.errors
 import requests
-from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
-from sandbox.cgroups import CgroupProbe, Usage
+from sandbox import container_spec as spec
+from sandbox.cgroups import CgroupProbe
 from sandbox.docker_errors import connect, translate_docker_errors
-from sandbox.errors import ImageError
+from sandbox.errors import ImageError, SandboxError
+from sandbox.image_faults import config_problem, masked_volumes, refusal_problem
 from sandbox.limits import SandboxLimits
 from sandbox.logtail import TailBuffer
-from sandbox.outputs import SANDBOX_UID, OutputStage, OutputSummary
+from sandbox.outputs import SANDBOX_UID, OutputStage, OutputSummary, OutputTreeError
 from sandbox.result import RunResult, RunStatus
 from sandbox.verdict import Observation, verdict
 
@@ -36,7 +45,8 @@ LABEL = "org.podium.sandbox"
 DEADLINE_LABEL = "org.podium.deadline"
 RUN_LABEL = "org.podium.run"
 DEFAULT_STAGING = Path("/tmp/podium-sandbox")
-_OWN_MOUNTS = ("/input", "/output", "/tmp")
+CANCELLED_MESSAGE = "the run was cancelled"
+_CANCEL_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,13 @@ class SandboxRunner:
         staging_root: host folder for per-run ``/output`` staging areas.
         cgroup_driver: the engine's cgroup driver (read from the engine when None).
         cgroup_version: the engine's cgroup version (read from the engine when None).
+        runtime: ``auto`` (gVisor's ``runsc`` where the engine offers it, else ``runc``; GPU
+            runs use runc), ``runc`` or ``runsc``.
+        gpu_devices: the GPU ids this worker may hand out (``"0,1"``); a GPU run gets the first
+            ones it asks for. None: GPU runs ask the engine for a count.
+
+    Raises:
+        SandboxError: the engine cannot say its settings, or does not offer ``runtime``.
     """
 
     def __init__(
@@ -69,21 +86,31 @@ class SandboxRunner:
         staging_root: Path = DEFAULT_STAGING,
         cgroup_driver: str | None = None,
         cgroup_version: str | None = None,
+        runtime: str = "auto",
+        gpu_devices: str | Sequence[str] | None = None,
     ) -> None:
         self.client = client
         self.staging_root = staging_root
-        if cgroup_driver is None or cgroup_version is None:
+        info: dict[str, Any] = {}
+        if cgroup_driver is None or cgroup_version is None or runtime != "runc":
             with translate_docker_errors("asking the Docker engine for its settings"):
                 info = client.info()
-            cgroup_driver = cgroup_driver or str(info.get("CgroupDriver", "cgroupfs"))
-            cgroup_version = cgroup_version or str(info.get("CgroupVersion", "1"))
-        self.cgroup_driver = cgroup_driver
-        self.cgroup_version = cgroup_version
+        self.cgroup_driver = cgroup_driver or str(info.get("CgroupDriver", "cgroupfs"))
+        self.cgroup_version = cgroup_version or str(info.get("CgroupVersion", "1"))
+        self.runtimes = spec.choose_runtime(runtime, (info.get("Runtimes") or {}).keys())
+        self.gpu_devices = spec.parse_gpu_devices(gpu_devices)
+
+    @property
+    def runtime(self) -> str:
+        """The OCI runtime of runs without GPUs."""
+        return self.runtimes.cpu
 
     @classmethod
-    def from_env(cls, *, staging_root: Path = DEFAULT_STAGING) -> SandboxRunner:
+    def from_env(
+        cls, *, staging_root: Path = DEFAULT_STAGING, runtime: str = "auto"
+    ) -> SandboxRunner:
         """A runner on the engine that DOCKER_HOST (or the local socket) points to."""
-        return cls(connect(), staging_root=staging_root)
+        return cls(connect(), staging_root=staging_root, runtime=runtime)
 
     def run(
         self,
@@ -93,6 +120,7 @@ class SandboxRunner:
         limits: SandboxLimits,
         env: Mapping[str, str] | None = None,
         command: Sequence[str] | None = None,
+        cancel: threading.Event | None = None,
     ) -> RunResult:
         """Run ``image``'s own entrypoint on ``input_dir`` and copy its ``/output`` out.
 
@@ -105,9 +133,12 @@ class SandboxRunner:
             command: run this instead of the image's entrypoint; for the platform's own
                 programs (organisers' scoring programs, model-file wrappers), under the same
                 limits. Participant images always run their own entrypoint.
+            cancel: when set (before or while the container runs), the container is killed
+                within a fraction of a second and the result is ``cancelled``.
 
         Returns:
-            The run's result; participant faults are statuses, never exceptions.
+            The run's result (its ``run_id`` labels everything the run created); participant
+            faults and cancels are statuses, never exceptions.
 
         Raises:
             EngineUnavailable: the engine could not be reached (a platform fault; retry).
@@ -117,23 +148,35 @@ class SandboxRunner:
         try:
             image_id, config = self._resolve(image)
         except ImageError as error:
-            return RunResult(RunStatus.INVALID_IMAGE, error.message)
-        problem = None if command else _image_problem(image, config)
-        if problem:
-            return RunResult(RunStatus.INVALID_IMAGE, problem, image_id=image_id)
-        stage = OutputStage(self.staging_root, run_id, limits.output_mb << 20, limits.output_files)
-        probe = CgroupProbe(run_id, driver=self.cgroup_driver, version=self.cgroup_version)
+            return RunResult(RunStatus.INVALID_IMAGE, error.message, run_id=run_id)
+        problem = config_problem(image, config, own_command=bool(command))
+        if problem or (cancel is not None and cancel.is_set()):
+            status = RunStatus.INVALID_IMAGE if problem else RunStatus.CANCELLED
+            return RunResult(status, problem or CANCELLED_MESSAGE, image_id=image_id, run_id=run_id)
+        plan = _Plan(run_id, image_id, config, input_dir, limits, dict(env or {}), command)
+        try:
+            return self._run_planned(plan, output_dir, cancel)
+        except ImageError as error:  # the engine refused to create or start what the image holds
+            return RunResult(
+                RunStatus.INVALID_IMAGE, error.message, image_id=image_id, run_id=run_id
+            )
+
+    def _run_planned(
+        self, plan: _Plan, output_dir: Path, cancel: threading.Event | None
+    ) -> RunResult:
+        limits = plan.limits
+        stage = OutputStage(
+            self.staging_root, plan.run_id, limits.output_mb << 20, limits.output_files
+        )
+        probe = CgroupProbe(plan.run_id, driver=self.cgroup_driver, version=self.cgroup_version)
         container_id: str | None = None
         try:
             stage.create()
-            plan = _Plan(run_id, image_id, config, input_dir, limits, dict(env or {}), command)
             container_id = self._create(plan, stage, probe)
-            observation = self._execute(container_id, limits)
+            observation = self._execute(container_id, limits, cancel)
             summary = stage.summarise()
-            result = verdict(observation, summary, _usage_or_none(probe), limits, image_id)
-            if result.status is not RunStatus.OUTPUT_TOO_LARGE:
-                stage.copy_to(output_dir)
-            return result
+            result = verdict(observation, summary, probe.read(), limits, plan.image_id, plan.run_id)
+            return _copy_out(result, summary, stage, output_dir)
         finally:
             if container_id is not None:
                 self._remove(container_id)
@@ -147,35 +190,41 @@ class SandboxRunner:
 
     def _create(self, plan: _Plan, stage: OutputStage, probe: CgroupProbe) -> str:
         api = self.client.api
+        paths = spec.HostPaths(plan.input_dir, stage.path, stage.empty, probe.parent)
         host_config = api.create_host_config(
-            **_host_config(plan.input_dir, stage, probe, plan.limits, plan.config)
+            **spec.host_config(
+                paths,
+                plan.limits,
+                volumes=masked_volumes(plan.config),
+                runtime=self.runtimes.for_limits(plan.limits),
+                device_ids=self.gpu_devices,
+                cgroup_v1=probe.version == "1",
+            )
         )
-        environment = {
-            "PODIUM_INPUT": "/input",
-            "PODIUM_OUTPUT": "/output",
-            "HOME": "/tmp",
-            **plan.env,
-        }
         labels = {
             LABEL: "1",
             RUN_LABEL: plan.run_id,
             DEADLINE_LABEL: str(int(time.time() + plan.limits.wall_seconds + 300)),
         }
-        with translate_docker_errors("creating the sandbox container"):
+        with translate_docker_errors("creating the sandbox container"), _image_refusals():
             created = api.create_container(
                 plan.image_id,
                 entrypoint=list(plan.command) if plan.command else None,
                 user=f"{SANDBOX_UID}:{SANDBOX_UID}",
-                environment=environment,
+                environment=spec.environment(plan.env, plan.limits, self.gpu_devices),
                 labels=labels,
                 host_config=host_config,
                 network_disabled=True,
                 hostname="sandbox",
                 stop_signal="SIGKILL",
+                healthcheck=spec.HEALTHCHECK_OFF,
+                use_config_proxy=False,  # the worker's proxies (and their credentials) stay out
             )
         return str(created["Id"])
 
-    def _execute(self, container_id: str, limits: SandboxLimits) -> Observation:
+    def _execute(
+        self, container_id: str, limits: SandboxLimits, cancel: threading.Event | None
+    ) -> Observation:
         api = self.client.api
         cap = limits.log_kb << 10
         stdout, stderr = TailBuffer(cap), TailBuffer(cap)
@@ -183,15 +232,13 @@ class SandboxRunner:
             stream = api.attach(container_id, stdout=True, stderr=True, stream=True, demux=True)
         reader = threading.Thread(target=_drain, args=(stream, stdout, stderr), daemon=True)
         reader.start()
-        with translate_docker_errors("starting the sandbox container"):
+        with translate_docker_errors("starting the sandbox container"), _image_refusals():
             api.start(container_id)
-        timed_out = not self._wait(container_id, limits.wall_seconds)
+        with _cancel_watch(cancel, lambda: self._kill(container_id)) as cancelled:
+            timed_out = not self._wait(container_id, limits.wall_seconds)
         if timed_out:
+            self._kill(container_id)
             with translate_docker_errors("stopping the sandbox container"):
-                try:
-                    api.kill(container_id)
-                except docker.errors.APIError:
-                    pass  # it exited between the timeout and the kill
                 api.wait(container_id, timeout=30)
         reader.join(timeout=10)
         with translate_docker_errors("inspecting the sandbox container"):
@@ -199,11 +246,20 @@ class SandboxRunner:
         return Observation(
             exit_code=int(state.get("ExitCode", -1)),
             oom_killed=bool(state.get("OOMKilled")),
-            timed_out=timed_out,
+            timed_out=timed_out and not cancelled.is_set(),
             wall_seconds=_elapsed(state.get("StartedAt"), state.get("FinishedAt")),
             stdout=stdout,
             stderr=stderr,
+            cancelled=cancelled.is_set(),
+            pids_limit=spec.kernel_pids_limit(limits, self.runtimes.for_limits(limits)),
         )
+
+    def _kill(self, container_id: str) -> None:
+        with translate_docker_errors("stopping the sandbox container"):
+            try:
+                self.client.api.kill(container_id)
+            except docker.errors.APIError:
+                pass  # it exited on its own in the meantime
 
     def _wait(self, container_id: str, wall_seconds: float) -> bool:
         """True if the container exited by itself within the wall limit."""
@@ -221,59 +277,64 @@ class SandboxRunner:
                 pass
 
 
-def _host_config(
-    input_dir: Path,
-    stage: OutputStage,
-    probe: CgroupProbe,
-    limits: SandboxLimits,
-    config: dict[str, Any],
-) -> dict[str, Any]:
-    mounts = [
-        Mount("/input", str(input_dir.resolve()), type="bind", read_only=True),
-        Mount("/output", str(stage.path), type="bind", read_only=False),
-    ]
-    # An image's VOLUME would be a writable anonymous volume escaping the read-only root and
-    # every size cap: cover each one with an empty folder mounted read-only.
-    for volume in sorted((config.get("Volumes") or {}).keys()):
-        if not any(volume.rstrip("/") == own for own in _OWN_MOUNTS):
-            mounts.append(Mount(volume, str(stage.empty), type="bind", read_only=True))
-    file_size = limits.file_size_mb << 20
-    host: dict[str, Any] = {
-        "network_mode": "none",
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges:true"],
-        "read_only": True,
-        "mem_limit": f"{limits.memory_mb}m",
-        "memswap_limit": f"{limits.memory_mb}m",
-        "nano_cpus": int(limits.cpus * 1e9),
-        "pids_limit": limits.processes,
-        "ulimits": [
-            Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
-            Ulimit(name="fsize", soft=file_size, hard=file_size),
-            Ulimit(name="core", soft=0, hard=0),
-        ],
-        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
-        "mounts": mounts,
-        "shm_size": f"{limits.shm_mb}m",
-        "ipc_mode": "private",
-        "log_config": LogConfig(type="none"),
-        "cgroup_parent": probe.parent,
-        "oom_score_adj": 500,
-    }
-    if probe.version == "1":
-        host["mem_swappiness"] = 0
-    if limits.gpu:
-        host["device_requests"] = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
-    return host
+@contextmanager
+def _image_refusals() -> Iterator[None]:
+    """Turn an engine refusal that the image caused into an ImageError (the participant's)."""
+    try:
+        yield
+    except docker.errors.APIError as error:
+        explanation = error.explanation
+        if isinstance(explanation, bytes):
+            explanation = explanation.decode("utf-8", errors="replace")
+        problem = refusal_problem(str(explanation or ""))
+        if problem:
+            raise ImageError(problem) from error
+        raise
 
 
-def _image_problem(image: str, config: dict[str, Any]) -> str | None:
-    if not config.get("Entrypoint") and not config.get("Cmd"):
-        return (
-            f"the image {image} has no ENTRYPOINT or CMD, so there is nothing to run; add one "
-            "that reads /input and writes your predictions to /output"
-        )
-    return None
+@contextmanager
+def _cancel_watch(
+    cancel: threading.Event | None, kill: Callable[[], None]
+) -> Iterator[threading.Event]:
+    """While the block runs, kill the container as soon as ``cancel`` is set.
+
+    Yields an event that is set when the kill was for a cancel. Without a cancel event no
+    thread is started (the fast path stays as it was).
+    """
+    fired, done = threading.Event(), threading.Event()
+    if cancel is None:
+        yield fired
+        return
+
+    def watch() -> None:
+        while not done.is_set():
+            if cancel.wait(_CANCEL_POLL_SECONDS):
+                fired.set()
+                with contextlib.suppress(SandboxError):  # the main thread meets it too
+                    kill()
+                return
+
+    watcher = threading.Thread(target=watch, name="sandbox-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield fired
+    finally:
+        done.set()
+        watcher.join(timeout=35)
+
+
+def _copy_out(
+    result: RunResult, summary: OutputSummary, stage: OutputStage, output_dir: Path
+) -> RunResult:
+    """Copy ``/output`` out when the run's result is worth scoring."""
+    skip = (RunStatus.OUTPUT_TOO_LARGE, RunStatus.CANCELLED)
+    if result.status in skip or summary.problem:
+        return result
+    try:
+        stage.copy_to(output_dir)
+    except OutputTreeError as error:
+        return replace(result, status=RunStatus.FAILED, message=str(error))
+    return result
 
 
 def _drain(stream: Any, stdout: TailBuffer, stderr: TailBuffer) -> None:
@@ -286,10 +347,6 @@ def _drain(stream: Any, stdout: TailBuffer, stderr: TailBuffer) -> None:
                 stderr.write(err)
     except (requests.exceptions.RequestException, OSError, ValueError):
         pass  # the stream ends abruptly when the container is killed
-
-
-def _usage_or_none(probe: CgroupProbe) -> Usage:
-    return probe.read()
 
 
 def _elapsed(started: str | None, finished: str | None) -> float | None:

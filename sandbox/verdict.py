@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.cgroups import Usage
+from sandbox.image_faults import exec_failure
 from sandbox.limits import SandboxLimits
 from sandbox.logtail import TailBuffer
 from sandbox.outputs import OutputSummary
@@ -23,6 +24,8 @@ class Observation:
     wall_seconds: float | None
     stdout: TailBuffer
     stderr: TailBuffer
+    cancelled: bool = False
+    pids_limit: int | None = None  # what the kernel enforced, when not limits.processes
 
 
 def verdict(
@@ -31,6 +34,7 @@ def verdict(
     usage: Usage,
     limits: SandboxLimits,
     image_id: str,
+    run_id: str | None = None,
 ) -> RunResult:
     """The run's status and message, checked in order of what the participant must fix first."""
     peak_mb = None if usage.peak_memory_bytes is None else usage.peak_memory_bytes / _MB
@@ -38,7 +42,7 @@ def verdict(
     return RunResult(
         status=status,
         message=message,
-        exit_code=None if seen.timed_out else seen.exit_code,
+        exit_code=None if seen.timed_out or seen.cancelled else seen.exit_code,
         wall_seconds=seen.wall_seconds,
         cpu_seconds=None if usage.cpu_ns is None else usage.cpu_ns / 1e9,
         peak_memory_mb=peak_mb,
@@ -49,6 +53,7 @@ def verdict(
         output_bytes=output.total_bytes,
         output_files=output.files,
         image_id=image_id,
+        run_id=run_id,
     )
 
 
@@ -59,7 +64,10 @@ def _classify(
     limits: SandboxLimits,
     peak_mb: float | None,
 ) -> tuple[RunStatus, str]:
-    hit_processes = usage.peak_processes is not None and usage.peak_processes >= limits.processes
+    if seen.cancelled:
+        return RunStatus.CANCELLED, "the run was cancelled"
+    cap = seen.pids_limit or limits.processes
+    hit_processes = usage.peak_processes is not None and usage.peak_processes >= cap
     if hit_processes and (seen.timed_out or seen.exit_code != 0):
         return RunStatus.PROCESS_LIMIT, (
             f"your container tried to run more than {limits.processes} processes at once and "
@@ -83,6 +91,11 @@ def _classify(
             f"to /output; the limit is {limits.output_mb} MB in at most "
             f"{limits.output_files} files"
         )
+    if output.problem:
+        return RunStatus.FAILED, output.problem
+    unstartable = exec_failure(seen.exit_code, seen.stdout.total_bytes, seen.stderr.text())
+    if unstartable:
+        return RunStatus.INVALID_IMAGE, unstartable
     if seen.exit_code != 0:
         return RunStatus.FAILED, (
             f"your container exited with code {seen.exit_code}{_signal_hint(seen.exit_code)}; "

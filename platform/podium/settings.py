@@ -13,7 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         default=None,
         description="Docker engine URL for the sandbox (e.g. unix:///var/run/docker.sock); "
         "default: the DOCKER_HOST environment of the worker.",
+    )
+    sandbox_runtime: Literal["auto", "runc", "runsc"] = Field(
+        default="auto",
+        description="OCI runtime of sandbox runs: auto (gVisor's runsc where the engine offers "
+        "it, else runc; GPU runs use runc), runc, or runsc.",
+    )
+    gpu_devices: str | None = Field(
+        default=None,
+        description="GPU ids this worker may hand to sandbox runs, e.g. '0,1'; a GPU run gets "
+        "the first ones its phase asks for. Default: ask the engine for a count.",
     )
     migrate_on_start: bool = Field(
         default=True,

@@ -39,14 +39,19 @@ while True:
 """
 
 FLOOD = """
-import os, sys
+import os
 junk = bytes(range(256)) * 4096  # binary, including escape and NUL bytes
+def put(fd, data):
+    # gVisor (runsc 20221219) answers a large write() to a pipe with a short count and
+    # Python's buffered stdout then loses the rest, so the flood writes with its own loop
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 for _ in range(200):  # 200 MB on each stream
-    sys.stdout.buffer.write(junk)
-    sys.stderr.buffer.write(b"\\x1b[2J\\x1b]0;pwned\\x07" + junk)
-sys.stderr.buffer.write(b"\\x1b[2J\\x1b]0;pwned\\x07LAST-ERR\\n")
-sys.stdout.buffer.write(b"\\nLAST-LINE\\n")
-sys.stdout.flush()
+    put(1, junk)
+    put(2, b"\\x1b[2J\\x1b]0;pwned\\x07" + junk)
+put(2, b"\\x1b[2J\\x1b]0;pwned\\x07LAST-ERR\\n")
+put(1, b"\\nLAST-LINE\\n")
 """
 
 FILL_TMP = """
@@ -111,8 +116,10 @@ print(json.dumps(found))
 """
 
 PRIVILEGES = """
-import json, os, subprocess
+import ctypes, json, os, subprocess
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+# prctl(PR_GET_NO_NEW_PRIVS): gVisor's /proc/self/status has no NoNewPrivs line
+no_new_privs = ctypes.CDLL(None, use_errno=True).prctl(39, 0, 0, 0, 0)
 setuid = subprocess.run(["/usr/local/bin/supy", "-c", "import os; print(os.geteuid())"],
                         capture_output=True, text=True)
 def writable(path):
@@ -124,7 +131,7 @@ def writable(path):
         return False
 print(json.dumps({
     "uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
-    "cap_eff": status["CapEff"].strip(), "no_new_privs": status["NoNewPrivs"].strip(),
+    "cap_eff": status["CapEff"].strip(), "no_new_privs": str(no_new_privs),
     "setuid_euid": setuid.stdout.strip(),
     "root_writable": writable("/app/x"), "etc_writable": writable("/etc/passwd"),
     "volume_writable": writable("/scratch/x"), "input_writable": writable("/input/x"),
@@ -176,4 +183,39 @@ raise SystemExit(3)
 
 HEALTHY = """
 print("ok")
+"""
+
+DEEP_OUTPUT = """
+import os
+with open("/output/predictions.csv", "w") as f:
+    f.write("id,label\\n1,1\\n")
+os.chdir("/output")
+for _ in range(300):  # folders nested far past what the worker walks
+    os.mkdir("d")
+    os.chdir("d")
+print("nested 300")
+"""
+
+LONG_OUTPUT_PATH = """
+import os
+os.chdir("/output")
+for _ in range(20):  # 20 names of 250 bytes: a path far past PATH_MAX
+    os.mkdir("n" * 250)
+    os.chdir("n" * 250)
+open("deep.csv", "w").write("id,label\\n")
+print("long path made")
+"""
+
+ODD_OUTPUT_NAMES = """
+import os
+with open("/output/predictions.csv", "w") as f:
+    f.write("id,label\\n1,1\\n")
+for raw in (b"/output/bad-\\xff\\xfe.csv", b"/output/new\\nline.csv", b"/output/\\x1b[2J.csv"):
+    with open(raw, "wb") as f:
+        f.write(b"x")
+locked = "/output/locked"
+os.mkdir(locked)
+open(locked + "/inside.txt", "w").write("x")
+os.chmod(locked, 0)
+print("odd names made")
 """

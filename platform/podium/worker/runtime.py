@@ -38,7 +38,12 @@ def build_context(settings: Settings, client: docker.DockerClient | None = None)
     """A fresh pipeline context for ``settings`` (tests call this directly)."""
     engine = create_db_engine(settings.database_url)
     client = client or docker_client(settings)
-    runner = SandboxRunner(client, staging_root=settings.sandbox_staging / "runs")
+    runner = SandboxRunner(
+        client,
+        staging_root=settings.sandbox_staging / "runs",
+        runtime=settings.sandbox_runtime,
+        gpu_devices=settings.gpu_devices,
+    )
     return PipelineContext(
         session_factory=lambda: Session(engine, expire_on_commit=False),
         settings=settings,
