@@ -67,7 +67,10 @@ def test_a_judge_lists_scores_disqualifies_and_publishes(
     refused = one_error_line(cli("judge", "publish", SLUG))
     assert refused == f"error: only organisers of {SLUG} (or an admin) can do this"
     cli.login(server.url, "olga", PASSWORD)
-    published = cli("judge", "publish", SLUG)
+    unrevealed = one_error_line(cli("judge", "publish", SLUG))
+    assert f"the private leaderboard of {SLUG} is not revealed yet" in unrevealed
+    assert f"podium judge publish {SLUG} --reveal" in unrevealed
+    published = cli("judge", "publish", SLUG, "--reveal")
     assert published.exit_code == 0, published.output
     assert f"final ranking of {SLUG} published" in published.stdout
 

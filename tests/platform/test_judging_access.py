@@ -82,12 +82,14 @@ def test_submission_endpoints_refuse_everyone_but_staff(
 ) -> None:
     anonymous = call(client, world, "anonymous", method, path, body, sid=sid)
     assert anonymous.status_code == 401
-    for who in ("participant", "outsider"):  # the participant's own team's submission too
-        refused = call(client, world, who, method, path, body, sid=sid)
-        assert refused.status_code == 403, (who, refused.text)
-        assert "only judges and organisers" in refused.json()["detail"]
-    unknown = call(client, world, "judge", method, path, body, sid=999_999)
-    assert unknown.status_code == 404 and "no submission 999999" in unknown.json()["detail"]
+    own = call(client, world, "participant", method, path, body, sid=sid)  # their team's
+    assert own.status_code == 403, own.text
+    assert "only judges and organisers" in own.json()["detail"]
+    # a judge of another challenge learns nothing: 404 for this id as for an unknown one
+    for who, target in (("outsider", sid), ("judge", 999_999), ("outsider", 999_999)):
+        unknown = call(client, world, who, method, path, body, sid=target)
+        assert unknown.status_code == 404, (who, target, unknown.text)
+        assert unknown.json()["detail"] == f"no submission {target} that you can see"
 
 
 def test_submissions_of_an_unpublished_challenge_are_not_revealed(

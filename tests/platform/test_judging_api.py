@@ -80,7 +80,9 @@ def test_rubric_scores_change_the_final_ranking_which_is_published_and_audited(
     refused = final(client, world, "participant")
     assert refused.status_code == 403 and "not published yet" in refused.json()["detail"]
     published = client.post(
-        f"/api/v1/challenges/{world.slug}/publish", headers=world.headers["organiser"]
+        f"/api/v1/challenges/{world.slug}/publish",
+        json={"reveal": True},
+        headers=world.headers["organiser"],
     )
     assert published.status_code == 201 and published.json()["version"] == 1
 
@@ -95,16 +97,28 @@ def test_rubric_scores_change_the_final_ranking_which_is_published_and_audited(
         "b",
     ]
 
-    log = client.get(f"/api/v1/challenges/{world.slug}/audit-log", headers=world.headers["judge"])
-    assert log.status_code == 200
-    actions = [(e["actor"], e["action"], e["target"]) for e in log.json()]
+    def audit_log(who: str) -> list[Any]:
+        log = client.get(f"/api/v1/challenges/{world.slug}/audit-log", headers=world.headers[who])
+        assert log.status_code == 200
+        return [e for e in log.json() if e["action"] != "grant_role"]
+
+    log = audit_log("organiser")
+    actions = [(e["actor"], e["action"], e["target"]) for e in log]
     assert actions == [
         (world.judge.username, "rubric_score", f"team {c.id} (c)"),
         (world.judge.username, "rubric_score", f"team {a.id} (a)"),
         (world.organiser.username, "rubric_score", f"team {b.id} (b)"),
+        (world.organiser.username, "reveal", world.slug),
         (world.organiser.username, "publish", "version 1"),
     ]
-    assert log.json()[1]["detail"] == {"report": 10.0, "demo": 10.0}
+    assert log[1]["detail"] == {"report": 10.0, "demo": 10.0}
+    # a judge reads the log without the other judges' (here: the organiser's) points
+    assert [(e["actor"], e["action"]) for e in audit_log("judge")] == [
+        (world.judge.username, "rubric_score"),
+        (world.judge.username, "rubric_score"),
+        (world.organiser.username, "reveal"),
+        (world.organiser.username, "publish"),
+    ]
 
 
 def test_publishing_again_makes_a_new_version_and_keeps_the_old_one(
@@ -119,6 +133,7 @@ def test_publishing_again_makes_a_new_version_and_keeps_the_old_one(
     put_scores(client, world, "judge", b.id, report=10, demo=10)
     url = f"/api/v1/challenges/{world.slug}"
     organiser = world.headers["organiser"]
+    assert client.post(f"{url}/reveal", headers=organiser).status_code == 204
     assert client.post(f"{url}/publish", headers=organiser).status_code == 201
     put_scores(client, world, "judge", a.id, report=10, demo=10)
     assert client.post(f"{url}/publish", headers=organiser).json()["version"] == 2
@@ -244,7 +259,7 @@ def test_reproduction_compares_the_rerun_with_the_original(
     assert done["rerun"] == {"public": rmse, "private": rmse}
     assert (done["relative_tolerance"], done["requested_by"]) == (1e-6, world.judge.username)
     log = client.get(f"/api/v1/challenges/{world.slug}/audit-log", headers=judge).json()
-    assert [e["action"] for e in log] == ["reproduce"]
+    assert [e["action"] for e in log if e["action"] != "grant_role"] == ["reproduce"]
 
 
 def test_a_failed_rerun_does_not_reproduce(
@@ -281,6 +296,8 @@ def test_every_action_is_audited(
 
     log = client.get(f"/api/v1/challenges/{world.slug}/audit-log", headers=organiser).json()
     assert [(e["action"], e["detail"]) for e in log] == [
+        ("grant_role", {"role": "organiser"}),  # the bundle's uploader, when it was registered
+        ("grant_role", {"role": "judge"}),
         ("disqualify", {"reason": "copied"}),
         ("reinstate", {}),
         ("reproduce", {"metric": "rmse", "original": {"public": 0.25, "private": 0.25}}),

@@ -270,5 +270,6 @@ def test_login_and_visibility(
     hidden = upload(client, headers)
     assert hidden.status_code == 404 and hidden.json()["detail"].startswith("no challenge 'subs'")
     by_organiser = upload(client, world.headers(session, world.organiser))
-    assert by_organiser.status_code == 201  # staff may try out an unpublished challenge
-    assert _rows(session)[0].user_id == world.organiser.id
+    assert by_organiser.status_code == 403  # staff do not compete, published or not
+    assert by_organiser.json()["detail"].startswith("you are an organiser of subs, and staff")
+    assert _rows(session) == []

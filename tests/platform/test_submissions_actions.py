@@ -39,7 +39,7 @@ def test_cancel_by_team_and_staff_only_while_in_flight(
     again = client.post(_path(mine, "/cancel"), headers=world.headers(session, world.alice))
     assert again.status_code == 409
     assert "has already ended (cancelled)" in again.json()["detail"]
-    for staff in (world.organiser, world.judge, world.admin):
+    for staff in (world.organiser, world.admin):  # judges re-run or disqualify, not cancel
         queued = world.submission(session, world.bob, status=SubmissionStatus.QUEUED)
         by_staff = client.post(_path(queued, "/cancel"), headers=world.headers(session, staff))
         assert by_staff.status_code == 200 and by_staff.json()["status"] == "cancelled"

@@ -15,6 +15,7 @@ from podium.crud.teams import create_team, invite, join
 from podium.db.models import Evaluation, Phase, Submission, SubmissionStatus
 from podium.db.types import utcnow
 from podium.store import Store
+from tests.platform.factories import make_user
 from tests.platform.submission_helpers import (
     Recorder,
     World,
@@ -172,7 +173,7 @@ def test_quota_is_per_team_and_per_phase(
     for _ in range(3):
         world.submission(session, world.alice, status=FINISHED)
     assert upload(client, world.headers(session, world.bob)).status_code == 429
-    outsider = world.judge  # judges hold no team: a personal one is made, with its own quota
+    outsider = make_user(session)  # no team yet: a personal one is made, with its own quota
     assert upload(client, world.headers(session, outsider)).status_code == 201
     other_phase = Phase(
         challenge_id=world.phase.challenge_id, position=1, name="other", data_key="test",

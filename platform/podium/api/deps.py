@@ -16,6 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from podium.crud import roles, teams
+from podium.crud.audit import audit
 from podium.crud.challenges import require_challenge
 from podium.crud.errors import NotFound, PermissionDenied
 from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
@@ -214,6 +215,55 @@ def require_logs_access(access: AccessDep) -> SubmissionAccess:
 StaffAccess = Annotated[SubmissionAccess, Depends(require_staff_access)]
 TeamAccess = Annotated[SubmissionAccess, Depends(require_team_access)]
 LogsAccess = Annotated[SubmissionAccess, Depends(require_logs_access)]
+
+
+def _audit_staff_action(
+    session: Session, access: SubmissionAccess, user: User, action: str
+) -> None:
+    # added to the request's session: the action's own commit writes it, a refused one drops it
+    submission = access.submission
+    audit(
+        session,
+        challenge_id=submission.challenge_id,
+        actor=user,
+        action=action,
+        target=f"submission {submission.id}",
+        detail={"team_id": submission.team_id, "status": submission.status.value},
+    )
+
+
+def may_cancel(session: Session, access: SubmissionAccess, user: User) -> bool:
+    """The submission's team, its challenge's organisers and admins; not its judges, who
+    re-run and disqualify instead."""
+    return access.member or roles.is_organiser(session, user=user, challenge=access.challenge)
+
+
+def require_cancel_access(
+    access: AccessDep, session: SessionDep, user: CurrentUser
+) -> SubmissionAccess:
+    """Those who :func:`may_cancel` (403 for judges); a cancel by staff is audited."""
+    if access.member:
+        return access
+    if not may_cancel(session, access, user):
+        raise PermissionDenied(
+            f"only the team that made submission {access.submission.id} and organisers of "
+            f"{access.challenge.slug} can cancel it; judges re-run or disqualify submissions"
+        )
+    _audit_staff_action(session, access, user, "cancel")
+    return access
+
+
+def require_rerun_access(
+    access: AccessDep, session: SessionDep, user: CurrentUser
+) -> SubmissionAccess:
+    """Staff only (:func:`require_staff_access`); every re-run is audited."""
+    require_staff_access(access)
+    _audit_staff_action(session, access, user, "rerun")
+    return access
+
+
+CancelAccess = Annotated[SubmissionAccess, Depends(require_cancel_access)]
+RerunAccess = Annotated[SubmissionAccess, Depends(require_rerun_access)]
 
 
 def get_listing_scope(

@@ -86,10 +86,20 @@ def reproduce(submission_id: Annotated[int, typer.Argument(help="the submission"
 
 
 @app.command()
-def publish(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+def publish(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal",
+            help="also reveal the private leaderboard (needed until it is revealed: the "
+            "published ranking shows everyone the private scores)",
+        ),
+    ] = False,
+) -> None:
     """Publish the final ranking (leaderboard and rubric combined)."""
     with handled(), connect() as client:
-        answer = client.send_json("POST", f"/challenges/{slug}/publish")
+        answer = client.send_json("POST", f"/challenges/{slug}/publish", {"reveal": reveal})
     console.print(_outcome(f"final ranking of {slug} published", answer))
 
 

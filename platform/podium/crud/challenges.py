@@ -5,13 +5,14 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from challenges import Bundle, BundleError, ChallengeSpec, load_bundle
 from challenges.paths import sha256_path
+from podium.crud.audit import audit
 from podium.crud.downloads import build_zips, public_entries
 from podium.crud.errors import Conflict, InvalidInput, NotFound
 from podium.crud.roles import challenge_ids_with_role, grant_role
@@ -191,7 +192,13 @@ def register_challenge(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if owner is not None:
-        grant_role(session, challenge=challenge, user=owner, role=ChallengeRoleKind.ORGANISER)
+        grant_role(
+            session,
+            challenge=challenge,
+            user=owner,
+            role=ChallengeRoleKind.ORGANISER,
+            granted_by=owner,
+        )
     return challenge
 
 
@@ -215,13 +222,29 @@ def _install_and_insert(
 
 
 def update_challenge(
-    session: Session, *, challenge: Challenge, update: ChallengeUpdate
+    session: Session, *, challenge: Challenge, update: ChallengeUpdate, actor: User | None = None
 ) -> Challenge:
-    """Change a challenge's title, summary, tags, publication or private-score reveal."""
+    """Change a challenge's title, summary, tags, publication or private-score reveal.
+
+    The fields that change are written to the audit log (``{field: {"from", "to"}}``).
+    """
+    changes: dict[str, Any] = {}
     for name, value in update.model_dump(exclude_unset=True, exclude_none=True).items():
+        before = getattr(challenge, name)
+        if before != value:
+            changes[name] = {"from": before, "to": value}
         setattr(challenge, name, value)
     challenge.updated_at = utcnow()
     session.add(challenge)
+    if changes:
+        audit(
+            session,
+            challenge_id=challenge.id,
+            actor=actor,
+            action="update",
+            target=challenge.slug,
+            detail=changes,
+        )
     session.commit()
     session.refresh(challenge)
     return challenge

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from leaderboard import (
     Criterion,
@@ -24,6 +24,8 @@ from leaderboard import (
     reproduces,
     validate_score,
 )
+from podium.crud import roles
+from podium.crud.audit import audit
 from podium.crud.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from podium.db.models import Challenge, Score, Submission, Team, TeamMember, User
 from podium.db.models.judging import AuditLog, PublishedRanking, Reproduction, RubricScoreRow
@@ -34,6 +36,7 @@ from podium.db.types import utcnow
 # yet; when they get one (``judging.reproduction_tolerance``) it replaces this default.
 REPRODUCTION_RELATIVE_TOLERANCE = 1e-6
 Rerun = Callable[[Session, Submission], None]
+RUBRIC_SCORE = "rubric_score"  # the audit action of a judge's points
 
 
 @dataclass(frozen=True)
@@ -63,36 +66,24 @@ def judging_of(challenge: Challenge) -> Judging:
     )
 
 
-def audit(
-    session: Session,
-    *,
-    challenge_id: int | None,
-    actor: User | None,
-    action: str,
-    target: str = "",
-    detail: dict[str, Any] | None = None,
-) -> AuditLog:
-    """Add an audit row to the session (the caller commits it with the change)."""
-    assert challenge_id is not None
-    row = AuditLog(
-        challenge_id=challenge_id,
-        actor_id=None if actor is None else actor.id,
-        action=action,
-        target=target,
-        detail=detail or {},
-    )
-    session.add(row)
-    return row
+def audit_entries(
+    session: Session, *, challenge: Challenge, viewer: User
+) -> list[tuple[AuditLog, str | None]]:
+    """The audit rows ``viewer`` may read, oldest first, each with its actor's username.
 
-
-def audit_entries(session: Session, *, challenge: Challenge) -> list[tuple[AuditLog, str | None]]:
-    """The challenge's audit rows, oldest first, each with its actor's username."""
+    Organisers and admins read every row; a judge reads every row except the other judges'
+    rubric points (as the rubric-scores endpoint shows a judge only their own).
+    """
     query = (
         select(AuditLog, User.username)
         .join(User, col(User.id) == AuditLog.actor_id, isouter=True)
         .where(AuditLog.challenge_id == challenge.id)
         .order_by(col(AuditLog.at), col(AuditLog.id))
     )
+    if not roles.is_organiser(session, user=viewer, challenge=challenge):
+        query = query.where(
+            or_(AuditLog.action != RUBRIC_SCORE, col(AuditLog.actor_id) == viewer.id)
+        )
     return [(row, name) for row, name in session.exec(query).all()]
 
 
@@ -132,7 +123,7 @@ def put_rubric_scores(
         session,
         challenge_id=challenge.id,
         actor=judge,
-        action="rubric_score",
+        action=RUBRIC_SCORE,
         target=f"team {team.id} ({team.name})",
         detail={name: points for name, points, _ in scores},
     )
@@ -211,8 +202,27 @@ def judged_ranking(
     return judging, entries
 
 
+def _check_not_in_team(session: Session, *, submission: Submission, actor: User, what: str) -> None:
+    in_team = session.exec(
+        select(TeamMember.id).where(
+            TeamMember.team_id == submission.team_id, TeamMember.user_id == actor.id
+        )
+    ).first()
+    if in_team is not None:
+        raise PermissionDenied(
+            f"you are a member of the team that made submission {submission.id} and cannot "
+            f"{what} it; another judge or an organiser must"
+        )
+
+
 def disqualify(session: Session, *, submission: Submission, actor: User, reason: str) -> None:
-    """Exclude ``submission`` from every ranking with a reason (Conflict: already excluded)."""
+    """Exclude ``submission`` from every ranking with a reason.
+
+    Raises:
+        PermissionDenied: ``actor`` is a member of the submission's team.
+        Conflict: it is already excluded.
+    """
+    _check_not_in_team(session, submission=submission, actor=actor, what="disqualify")
     if submission.disqualified:
         raise Conflict(
             f"submission {submission.id} is already disqualified "
@@ -222,7 +232,13 @@ def disqualify(session: Session, *, submission: Submission, actor: User, reason:
 
 
 def reinstate(session: Session, *, submission: Submission, actor: User) -> None:
-    """Bring a disqualified submission back into the rankings (Conflict: it is not excluded)."""
+    """Bring a disqualified submission back into the rankings.
+
+    Raises:
+        PermissionDenied: ``actor`` is a member of the submission's team.
+        Conflict: it is not excluded.
+    """
+    _check_not_in_team(session, submission=submission, actor=actor, what="reinstate")
     if not submission.disqualified:
         raise Conflict(f"submission {submission.id} is not disqualified; nothing to reinstate")
     _set_disqualified(session, submission, actor, None)
@@ -346,9 +362,31 @@ def latest_reproduction(session: Session, *, submission: Submission) -> Reproduc
 
 
 def publish(
-    session: Session, *, challenge: Challenge, actor: User, phase: str, ranking: dict[str, Any]
+    session: Session,
+    *,
+    challenge: Challenge,
+    actor: User,
+    phase: str,
+    ranking: dict[str, Any],
+    reveal_private: bool = False,
 ) -> PublishedRanking:
-    """Freeze ``ranking`` as the challenge's next published version (earlier ones stay)."""
+    """Freeze ``ranking`` as the challenge's next published version (earlier ones stay).
+
+    A published ranking is read by anyone and shows the private split, so the private
+    leaderboard must be revealed first, or here (``reveal_private``, audited as a reveal in the
+    same transaction).
+
+    Raises:
+        Conflict: the private leaderboard is not revealed and ``reveal_private`` is False.
+    """
+    if not challenge.revealed_private and not reveal_private:
+        raise Conflict(
+            f"the private leaderboard of {challenge.slug} is not revealed yet, and a published "
+            "ranking shows everyone its private scores; reveal it first, or publish with reveal "
+            f"('{{\"reveal\": true}}' in the request, `podium judge publish {challenge.slug} "
+            "--reveal`, or the reveal box on the judging page)"
+        )
+    _mark_revealed(session, challenge=challenge, actor=actor)
     latest = session.exec(
         select(PublishedRanking.version)
         .where(PublishedRanking.challenge_id == challenge.id)
@@ -388,10 +426,15 @@ def published(
 
 def reveal(session: Session, *, challenge: Challenge, actor: User) -> None:
     """Show the private leaderboard to everyone (idempotent; audited once)."""
+    _mark_revealed(session, challenge=challenge, actor=actor)
+    session.commit()
+
+
+def _mark_revealed(session: Session, *, challenge: Challenge, actor: User) -> None:
+    """Set ``revealed_private`` with its audit row (nothing when it is set already)."""
     if challenge.revealed_private:
         return
     challenge.revealed_private = True
     challenge.updated_at = utcnow()
     session.add(challenge)
     audit(session, challenge_id=challenge.id, actor=actor, action="reveal", target=challenge.slug)
-    session.commit()

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from podium.crud.challenges import phases_of
 from podium.crud.errors import Conflict, InvalidInput
 from podium.crud.quotas import check_quota, lock_team
+from podium.crud.roles import check_may_compete
 from podium.crud.submissions import record_status
 from podium.crud.teams import get_or_create_personal_team, team_of
 from podium.db.models import Challenge, Phase, Submission, SubmissionKind, SubmissionStatus, User
@@ -133,10 +134,12 @@ def plan_submission(
     """Check the form before any byte is copied (the quota only if the user has a team).
 
     Raises:
+        PermissionDenied: the user is staff of the challenge (staff do not compete).
         InvalidInput, Conflict: see :func:`choose_phase`, :func:`check_kind`,
             :func:`check_filename`.
         QuotaExceeded: the team has reached one of the phase's limits.
     """
+    check_may_compete(session, user=user, challenge=challenge)
     phase = choose_phase(session, challenge=challenge, name=phase_name)
     check_kind(phase=phase, kind=kind)
     name = check_filename(kind=kind, filename=filename)

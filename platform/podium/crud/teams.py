@@ -1,8 +1,11 @@
 """Teams: create, invite, join, leave; and the personal team made on a first submission.
 
 Rules: a user is in at most one team per challenge (a unique constraint backs this); a team
-holds at most the challenge's ``teams.max_size`` members; only the owner invites; a member who
-has submitted with a team cannot leave it, since leaving would reset the team's quota for them.
+holds at most the challenge's ``teams.max_size`` members, also when members join at the same
+moment (a join holds the team's row lock, :func:`~podium.crud.quotas.lock_team`, before it
+counts); only the owner invites; the challenge's staff neither create, join nor are invited to
+a team (:func:`~podium.crud.roles.check_may_compete`); a member who has submitted with a team
+cannot leave it, since leaving would reset the team's quota for them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from podium.crud.errors import Conflict, NotFound, PermissionDenied
+from podium.crud.quotas import lock_team
+from podium.crud.roles import check_may_compete
 from podium.db.models import (
     Challenge,
     Submission,
@@ -94,8 +99,10 @@ def create_team(session: Session, *, challenge: Challenge, user: User, name: str
     """Create a team with ``user`` as its owner.
 
     Raises:
+        PermissionDenied: The user is staff of the challenge.
         Conflict: The user already has a team here, or the name is taken in this challenge.
     """
+    check_may_compete(session, user=user, challenge=challenge)
     _check_teamless(session, user=user, challenge=challenge)
     taken = select(Team).where(Team.challenge_id == challenge.id, Team.name == name)
     if session.exec(taken).first() is not None:
@@ -117,11 +124,13 @@ def invite(
 
     Raises:
         PermissionDenied: The inviter is not the team's owner.
-        Conflict: The invitee is already a member, or the team is full.
+        Conflict: The invitee is already a member, is staff of the challenge, or the team is
+            full.
     """
     own = membership(session, team=team, user=inviter)
     if own is None or own.role != TeamRole.OWNER:
         raise PermissionDenied(f"only the owner of team {team.name!r} can invite members")
+    check_may_compete(session, user=invitee, challenge=challenge, caller=False)
     if membership(session, team=team, user=invitee) is not None:
         raise Conflict(f"{invitee.username} is already in team {team.name!r}")
     _check_room(session, team=team, challenge=challenge)
@@ -146,17 +155,23 @@ def join(session: Session, *, team: Team, challenge: Challenge, user: User) -> T
     """Join ``team`` with a pending invitation.
 
     Raises:
-        PermissionDenied: The user has no pending invitation to this team.
+        PermissionDenied: The user is staff of the challenge, or has no pending invitation.
         Conflict: The user is in a team of this challenge already, or the team is full.
     """
+    check_may_compete(session, user=user, challenge=challenge)
     query = select(TeamInvite).where(TeamInvite.team_id == team.id, TeamInvite.user_id == user.id)
     pending = session.exec(query).first()
     if pending is None or pending.accepted_at is not None:
         raise PermissionDenied(
             f"you have no pending invitation to team {team.name!r}; ask its owner to invite you"
         )
-    _check_teamless(session, user=user, challenge=challenge)
-    _check_room(session, team=team, challenge=challenge)
+    lock_team(session, team=team)  # concurrent joins count one after the other
+    try:
+        _check_teamless(session, user=user, challenge=challenge)
+        _check_room(session, team=team, challenge=challenge)
+    except Conflict:
+        session.rollback()  # let go of the team's lock at once
+        raise
     _add_member(session, team=team, user=user, role=TeamRole.MEMBER)
     pending.accepted_at = utcnow()
     session.add(pending)

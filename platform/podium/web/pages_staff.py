@@ -19,6 +19,7 @@ from podium.api.deps import (
     SessionDep,
     StoreDep,
     get_challenge,
+    get_owned_submission,
     require_judge_or_organiser,
     require_organiser,
 )
@@ -75,7 +76,7 @@ def judging_page(
         "decimals": board.config.decimals if board.config else 4,
         "final": final_json(session, challenge, board.phase.name),
         "published": judging.published(session, challenge=challenge),
-        "audit": judging.audit_entries(session, challenge=challenge)[-AUDIT_SHOWN:],
+        "audit": judging.audit_entries(session, challenge=challenge, viewer=user)[-AUDIT_SHOWN:],
         "organiser": is_organiser(session, user=user, challenge=challenge),
         **_rubric_context(session, challenge, user),
     }
@@ -124,7 +125,8 @@ def score_team(
 
 
 def _judged(session: Session, slug: str, submission_id: int, user: User) -> Submission:
-    submission, challenge = get_judged_submission(submission_id, session, user)
+    owned = get_owned_submission(submission_id, session, user)  # 404 unless they may see it
+    submission, challenge = get_judged_submission(owned, session, user)
     if challenge.slug != slug:
         raise NotFound(f"no submission {submission_id} in {slug}")
     return submission
@@ -199,13 +201,20 @@ def publish(
     user: LoggedInUser,
     csrf_token: CsrfField,
     phase: PhaseField,
+    reveal: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Freeze the current final ranking as a new published version (organisers)."""
+    """Freeze the current final ranking as a new published version (organisers); the private
+    leaderboard must be revealed already, or with it (the ``reveal`` box)."""
     check_csrf(request, csrf_token)
     challenge = require_organiser(get_challenge(slug, session, user), session, user)
     ranking = final_json(session, challenge, phase)
     judging.publish(
-        session, challenge=challenge, actor=user, phase=ranking["phase"], ranking=ranking
+        session,
+        challenge=challenge,
+        actor=user,
+        phase=ranking["phase"],
+        ranking=ranking,
+        reveal_private=reveal,
     )
     return _see_other(_judging_url(slug, phase, "#final"))
 

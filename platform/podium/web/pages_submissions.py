@@ -1,7 +1,8 @@
 """A submission (timeline, scores, logs), "my submissions", and cancel / re-run buttons.
 
 Authorisation is the API's: ``get_owned_submission`` (404 unless the caller may see it),
-``access_for`` and ``require_staff_access``; the actions call the pipeline's dispatch.
+``access_for``, ``require_cancel_access`` and ``require_rerun_access`` (which also audit staff
+actions); the actions call the pipeline's dispatch.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from podium.api.deps import (
     SettingsDep,
     StoreDep,
     get_owned_submission,
-    require_staff_access,
+    may_cancel,
+    require_cancel_access,
+    require_rerun_access,
 )
 from podium.crud.submission_views import access_for
 from podium.db.models import IN_FLIGHT_STATUSES
@@ -45,6 +48,7 @@ def submission(
         "logs_hidden": data.logs_hidden,
         "challenge": access.challenge,
         "staff": access.staff,
+        "can_cancel": may_cancel(session, access, user),
         "in_flight": owned.status in IN_FLIGHT_STATUSES,
     }
     return render(request, "submission.html", context)
@@ -68,10 +72,11 @@ def cancel(
     csrf_token: CsrfField,
     back: BackField = "",
 ) -> Response:
-    """Cancel a queued or running submission (its team or staff)."""
+    """Cancel a queued or running submission (its team, organisers and admins)."""
     check_csrf(request, csrf_token)
     owned = get_owned_submission(submission_id, session, user)
-    dispatch.cancel(session, owned)
+    access = access_for(session, submission=owned, user=user)
+    dispatch.cancel(session, require_cancel_access(access, session, user).submission)
     target = back or f"/submissions/{submission_id}"
     return RedirectResponse(safe_next(target), status.HTTP_303_SEE_OTHER)
 
@@ -89,7 +94,7 @@ def rerun(
     """Evaluate an ended submission again (organisers, judges, admins)."""
     check_csrf(request, csrf_token)
     owned = get_owned_submission(submission_id, session, user)
-    access = require_staff_access(access_for(session, submission=owned, user=user))
+    access = require_rerun_access(access_for(session, submission=owned, user=user), session, user)
     dispatch.rerun(session, access.submission, settings)
     target = back or f"/submissions/{submission_id}"
     return RedirectResponse(safe_next(target), status.HTTP_303_SEE_OTHER)

@@ -1,4 +1,5 @@
-"""Per-challenge roles: organisers (and admins) grant and revoke organiser and judge."""
+"""Per-challenge roles: organisers (and admins) grant and revoke organiser and judge (each
+change is written to the challenge's audit log)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def list_roles(challenge: OrganiserChallenge, session: SessionDep) -> list[Chall
 def grant_role(
     body: ChallengeRoleCreate, challenge: OrganiserChallenge, user: CurrentUser, session: SessionDep
 ) -> ChallengeRolePublic:
-    """Make a user organiser or judge of the challenge (organisers)."""
+    """Make a user organiser or judge of the challenge (organisers; audited; 409 for a member
+    of one of its teams: staff do not compete)."""
     grantee = users.require_user(session, username=body.username)
     row = roles.grant_role(
         session, challenge=challenge, user=grantee, role=body.role, granted_by=user
@@ -31,8 +33,12 @@ def grant_role(
 
 @router.delete("/{username}/{role}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_role(
-    username: str, role: ChallengeRoleKind, challenge: OrganiserChallenge, session: SessionDep
+    username: str,
+    role: ChallengeRoleKind,
+    challenge: OrganiserChallenge,
+    user: CurrentUser,
+    session: SessionDep,
 ) -> None:
-    """Take a role away from a user (organisers)."""
+    """Take a role away from a user (organisers; audited)."""
     grantee = users.require_user(session, username=username)
-    roles.revoke_role(session, challenge=challenge, user=grantee, role=role)
+    roles.revoke_role(session, challenge=challenge, user=grantee, role=role, revoked_by=user)

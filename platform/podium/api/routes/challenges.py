@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from podium.api.deps import (
     ChallengeCreator,
     ChallengeDep,
+    CurrentUser,
     OptionalUser,
     OrganiserChallenge,
     SessionDep,
@@ -88,10 +89,14 @@ async def create_challenge(
 
 @router.put("/{slug}", response_model=ChallengeDetail)
 def update_challenge(
-    body: ChallengeUpdate, challenge: OrganiserChallenge, session: SessionDep, store: StoreDep
+    body: ChallengeUpdate,
+    challenge: OrganiserChallenge,
+    user: CurrentUser,
+    session: SessionDep,
+    store: StoreDep,
 ) -> ChallengeDetail:
-    """Change title, summary, tags, publication or the private reveal (organisers)."""
-    updated = crud.update_challenge(session, challenge=challenge, update=body)
+    """Change title, summary, tags, publication or the private reveal (organisers; audited)."""
+    updated = crud.update_challenge(session, challenge=challenge, update=body, actor=user)
     return challenge_views.challenge_detail(session, challenge=updated, store=store)
 
 

@@ -19,13 +19,14 @@ from podium.api.deps import (
     CurrentUser,
     OptionalUser,
     OrganiserChallenge,
+    OwnedSubmission,
     SessionDep,
     SettingsDep,
     StaffChallenge,
 )
 from podium.crud import judging as crud
 from podium.crud import leaderboards, roles
-from podium.crud.challenges import phases_of
+from podium.crud.challenges import phases_of, require_challenge_by_id
 from podium.crud.errors import NotFound, PermissionDenied
 from podium.db.models import Challenge, Submission, SubmissionPublic, User
 from podium.db.models.judging import PublishedRanking, Reproduction
@@ -34,20 +35,19 @@ router = APIRouter(tags=["judging"])
 
 
 def get_judged_submission(
-    submission_id: int, session: SessionDep, user: CurrentUser
+    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
 ) -> tuple[Submission, Challenge]:
-    """The submission and its challenge, for that challenge's judges, organisers and admins."""
-    submission = session.get(Submission, submission_id)
-    challenge = None if submission is None else session.get(Challenge, submission.challenge_id)
-    if submission is None or challenge is None:
-        raise NotFound(f"no submission {submission_id}")
-    if roles.is_staff(session, user=user, challenge=challenge):
-        return submission, challenge
-    if not challenge.published:
-        raise NotFound(f"no submission {submission_id}")
-    raise PermissionDenied(
-        f"only judges and organisers of {challenge.slug} (or an admin) can do this"
-    )
+    """The submission and its challenge, for that challenge's judges, organisers and admins.
+
+    404 for whoever may not know the submission exists (``get_owned_submission``), whether it
+    exists or not; 403 for its own team.
+    """
+    challenge = require_challenge_by_id(session, challenge_id=submission.challenge_id)
+    if not roles.is_staff(session, user=user, challenge=challenge):
+        raise PermissionDenied(
+            f"only judges and organisers of {challenge.slug} (or an admin) can do this"
+        )
+    return submission, challenge
 
 
 JudgedSubmission = Annotated[tuple[Submission, Challenge], Depends(get_judged_submission)]
@@ -86,6 +86,14 @@ class RubricScoreOut(BaseModel):
 
 class DisqualifyRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class PublishRequest(BaseModel):
+    reveal: bool = Field(
+        default=False,
+        description="also reveal the private leaderboard (required until it is revealed: a "
+        "published ranking shows everyone the private scores)",
+    )
 
 
 class AuditEntryOut(BaseModel):
@@ -306,12 +314,19 @@ def publish(
     challenge: OrganiserChallenge,
     session: SessionDep,
     user: CurrentUser,
+    body: PublishRequest | None = None,
     phase: str | None = None,
 ) -> PublishedOut:
-    """Freeze the current final ranking as a new published version that anyone can read."""
+    """Freeze the final ranking as a new published version that anyone can read (409 until the
+    private leaderboard is revealed, unless the request says ``{"reveal": true}``)."""
     ranking = final_json(session, challenge, phase)
     row = crud.publish(
-        session, challenge=challenge, actor=user, phase=ranking["phase"], ranking=ranking
+        session,
+        challenge=challenge,
+        actor=user,
+        phase=ranking["phase"],
+        ranking=ranking,
+        reveal_private=body is not None and body.reveal,
     )
     return _published_out(row)
 
@@ -343,8 +358,10 @@ def reveal(challenge: OrganiserChallenge, session: SessionDep, user: CurrentUser
 
 
 @router.get("/challenges/{slug}/audit-log", response_model=list[AuditEntryOut])
-def read_audit_log(challenge: StaffChallenge, session: SessionDep) -> list[AuditEntryOut]:
-    """Every judge's and organiser's action on the challenge, oldest first."""
+def read_audit_log(
+    challenge: StaffChallenge, session: SessionDep, user: CurrentUser
+) -> list[AuditEntryOut]:
+    """Staff actions on the challenge, oldest first (a judge: not the other judges' points)."""
     return [
         AuditEntryOut(
             id=row.id or 0,
@@ -354,5 +371,5 @@ def read_audit_log(challenge: StaffChallenge, session: SessionDep) -> list[Audit
             target=row.target,
             detail=row.detail,
         )
-        for row, actor in crud.audit_entries(session, challenge=challenge)
+        for row, actor in crud.audit_entries(session, challenge=challenge, viewer=user)
     ]
