@@ -9,6 +9,8 @@ each file). Copying out never follows links and takes regular files and folders 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import shutil
 import stat
@@ -62,15 +64,10 @@ class OutputStage:
         # The inode cap stops a flood of tiny files before the byte cap would notice it.
         opts = (
             f"size={size},nr_inodes={self.max_files + _SLACK_FILES},mode=0700,"
-            f"uid={SANDBOX_UID},gid={SANDBOX_UID},nosuid,nodev"
+            f"uid={SANDBOX_UID},gid={SANDBOX_UID}"
         )
         if os.geteuid() == 0:
-            done = subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", opts, "podium-output", str(self.path)],
-                capture_output=True,
-                check=False,
-            )
-            self.mounted = done.returncode == 0
+            self.mounted = _mount_tmpfs(self.path, opts)
         if not self.mounted:
             with contextlib.suppress(PermissionError):
                 os.chown(self.path, SANDBOX_UID, SANDBOX_UID)
@@ -106,9 +103,42 @@ class OutputStage:
     def remove(self) -> None:
         """Unmount and delete the staging folder; safe to call twice."""
         if self.mounted:
-            subprocess.run(["umount", "-l", str(self.path)], capture_output=True, check=False)
+            _unmount(self.path)
             self.mounted = False
         shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _mount_tmpfs(path: Path, opts: str) -> bool:
+    """mount(2) directly: a ``mount`` process per run costs about 10 ms, the call 0.1 ms."""
+    libc = _libc()
+    if libc is not None:
+        flags = _MS_NOSUID | _MS_NODEV
+        if libc.mount(b"podium-output", os.fsencode(path), b"tmpfs", flags, opts.encode()) == 0:
+            return True
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"{opts},nosuid,nodev", "podium-output", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _unmount(path: Path) -> None:
+    libc = _libc()
+    if libc is not None and libc.umount2(os.fsencode(path), _MNT_DETACH) == 0:
+        return
+    subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
 
 
 # Past these the tree is refused as it is: paths stay far below PATH_MAX on the host, and
