@@ -41,19 +41,24 @@ def stage_inputs(bundle: Bundle, phase: str, dest: Path) -> Path:
     for mount in bundle.hidden_inputs(phase):
         relative = mount.target.removeprefix("/input").lstrip("/")
         _place(mount.source, partial / relative if relative else partial)
-    files = [
-        {"path": name, "bytes": path.stat().st_size}
-        for name, path in iter_tree(partial)
-        if path.is_file()
-    ]
-    manifest = {"challenge": bundle.spec.slug, "phase": phase, "files": files}
-    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    _readable(partial)
+    write_manifest(partial, bundle.spec.slug, phase)
+    make_readable(partial)
     try:
         partial.rename(folder)
     except OSError:  # another worker staged the same inputs first: keep theirs
         shutil.rmtree(partial, ignore_errors=True)
     return folder
+
+
+def write_manifest(inputs: Path, slug: str, phase: str) -> None:
+    """Write ``manifest.json`` into an ``/input`` folder: the challenge, the phase, the files."""
+    files = [
+        {"path": name, "bytes": path.stat().st_size}
+        for name, path in iter_tree(inputs)
+        if path.is_file() and name != MANIFEST
+    ]
+    manifest = {"challenge": slug, "phase": phase, "files": files}
+    (inputs / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
 def sandbox_limits_for(phase: Phase) -> SandboxLimits:
@@ -90,7 +95,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _readable(root: Path) -> None:
+def make_readable(root: Path) -> None:
+    """Let the sandbox user (any uid) read every file and folder under ``root``."""
     for dirpath, _, filenames in os.walk(root):
         Path(dirpath).chmod(0o755)
         for name in filenames:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluators.errors import Problem, ProblemCode
 from evaluators.formats import ColumnSpec
 
 try:  # optional: the C engine below reads every file pyarrow reads, only slower
@@ -64,19 +65,31 @@ def read_capped(
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        problems.append(f"{name} was not found; write it to the output folder")
+        problems.append(
+            Problem(
+                ProblemCode.FILE_MISSING, f"{name} was not found; write it to the output folder"
+            )
+        )
         return None
     if not stat.S_ISREG(info.st_mode):
         # Following a link would let a container point the scorer at a host file.
-        problems.append(f"{name} is not a regular file (links are not followed)")
+        problems.append(
+            Problem(
+                ProblemCode.NOT_REGULAR_FILE,
+                f"{name} is not a regular file (links are not followed)",
+            )
+        )
         return None
     if info.st_size > limit:
-        problems.append(f"{name} is {info.st_size / 2**20:.1f} MB, over the {max_mb} MB limit")
+        size = info.st_size / 2**20
+        problems.append(
+            Problem(ProblemCode.TOO_LARGE, f"{name} is {size:.1f} MB, over the {max_mb} MB limit")
+        )
         return None
     with Path(path).open("rb") as handle:
         data = handle.read(limit + 1)  # the file may have grown since lstat
     if len(data) > limit:
-        problems.append(f"{name} is over the {max_mb} MB limit")
+        problems.append(Problem(ProblemCode.TOO_LARGE, f"{name} is over the {max_mb} MB limit"))
         return None
     return data[len(_BOM) :] if data.startswith(_BOM) else data
 
@@ -88,15 +101,26 @@ def check_text(data: bytes, name: str, problems: list[str]) -> bool:
             data.decode("utf-8")
     except UnicodeDecodeError as err:
         problems.append(
-            f"{name} is not valid UTF-8 text (first bad byte at offset {err.start}); "
-            "write a plain UTF-8 CSV file"
+            Problem(
+                ProblemCode.NOT_UTF8,
+                f"{name} is not valid UTF-8 text (first bad byte at offset {err.start}); "
+                "write a plain UTF-8 CSV file",
+            )
         )
         return False
     if b"\x00" in data:
-        problems.append(f"{name} contains NUL bytes; write a plain UTF-8 CSV file")
+        problems.append(
+            Problem(
+                ProblemCode.NUL_BYTES, f"{name} contains NUL bytes; write a plain UTF-8 CSV file"
+            )
+        )
         return False
     if not data or data.isspace():  # as ``not data.strip()``, without copying the file
-        problems.append(f"{name} is empty; write a header line and one row per id")
+        problems.append(
+            Problem(
+                ProblemCode.EMPTY_FILE, f"{name} is empty; write a header line and one row per id"
+            )
+        )
         return False
     return True
 
@@ -106,7 +130,12 @@ def check_header(data: bytes, name: str, expected: list[str], problems: list[str
     line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
     found = next(csv.reader([line]), [])
     if found != expected:
-        problems.append(f"{name}: expected columns {','.join(expected)}; found {','.join(found)}")
+        problems.append(
+            Problem(
+                ProblemCode.WRONG_COLUMNS,
+                f"{name}: expected columns {','.join(expected)}; found {','.join(found)}",
+            )
+        )
         return False
     return True
 

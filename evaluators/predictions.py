@@ -22,7 +22,7 @@ import pandas as pd
 
 from evaluators import _csv
 from evaluators._csv import first, plural, show
-from evaluators.errors import InvalidPredictions
+from evaluators.errors import InvalidPredictions, Problem, ProblemCode
 from evaluators.formats import PredictionFormat, PredictionKind, probability_sum_tolerance
 
 
@@ -84,8 +84,11 @@ def read_predictions(
         ids, columns, bad = _parse(data, fmt, problems)
     if len(ids) == 0:
         problems.append(
-            f"{name} has a header but no rows; predict every id in /input "
-            f"({plural(len(expected), 'id')})"
+            Problem(
+                ProblemCode.NO_ROWS,
+                f"{name} has a header but no rows; predict every id in /input "
+                f"({plural(len(expected), 'id')})",
+            )
         )
         raise InvalidPredictions(problems)
     order = _align_ids(ids, expected, name, problems)
@@ -126,8 +129,11 @@ def _parse(
     if ragged:
         lines = ", ".join(f"line {line} has {n}" for line, n in ragged[:5])
         problems.append(
-            f"{fmt.file} has {plural(len(ragged), 'row')} without "
-            f"{len(names)} fields ({lines}); write one value per column"
+            Problem(
+                ProblemCode.RAGGED_ROWS,
+                f"{fmt.file} has {plural(len(ragged), 'row')} without "
+                f"{len(names)} fields ({lines}); write one value per column",
+            )
         )
     text = _csv.read_strings(data, names)
     ids = text[fmt.id_column].to_numpy(dtype=object)
@@ -139,9 +145,12 @@ def _parse(
             what = "non-integer" if col.type == "int" else "non-numeric"
             at = int(np.flatnonzero(bad)[0])
             problems.append(
-                f"{fmt.file} column {col.name} has "
-                f"{plural(int(bad.sum()), what + ' value')} "
-                f"(first at id {ids[at]}: {show(text[col.name].iat[at])})"
+                Problem(
+                    ProblemCode.NON_NUMERIC,
+                    f"{fmt.file} column {col.name} has "
+                    f"{plural(int(bad.sum()), what + ' value')} "
+                    f"(first at id {ids[at]}: {show(text[col.name].iat[at])})",
+                )
             )
         columns.append(values)
     return ids, columns, np.column_stack(masks)
@@ -164,31 +173,43 @@ def _align_ids(
     if empty.any():
         lines = first([int(i) + 2 for i in np.flatnonzero(empty)])
         problems.append(
-            f"{name} has {plural(int(empty.sum()), 'row')} with an empty id "
-            f"(lines: {lines}); every row needs an id"
+            Problem(
+                ProblemCode.EMPTY_IDS,
+                f"{name} has {plural(int(empty.sum()), 'row')} with an empty id "
+                f"(lines: {lines}); every row needs an id",
+            )
         )
     duplicated = pd.Series(ids, dtype=object).duplicated().to_numpy() & ~empty
     if duplicated.any():
         repeated = pd.unique(ids[duplicated])
         problems.append(
-            f"{name} has {plural(len(repeated), 'duplicate id')} "
-            f"(first: {first(repeated)}); each id must appear once"
+            Problem(
+                ProblemCode.DUPLICATE_IDS,
+                f"{name} has {plural(len(repeated), 'duplicate id')} "
+                f"(first: {first(repeated)}); each id must appear once",
+            )
         )
     position = expected_index.get_indexer(ids)
     unknown = (position < 0) & ~empty
     if unknown.any():
         strangers = pd.unique(ids[unknown])
         problems.append(
-            f"{name} has {plural(len(strangers), 'unknown id')} "
-            f"(first: {first(strangers)}); predict only the ids in /input"
+            Problem(
+                ProblemCode.UNKNOWN_IDS,
+                f"{name} has {plural(len(strangers), 'unknown id')} "
+                f"(first: {first(strangers)}); predict only the ids in /input",
+            )
         )
     seen = np.zeros(len(expected), dtype=bool)
     seen[position[position >= 0]] = True
     if not seen.all():
         missing = expected[~seen]
         problems.append(
-            f"{name} is missing {plural(len(missing), 'id')} "
-            f"(first: {first(missing)}); predict every id in /input"
+            Problem(
+                ProblemCode.MISSING_IDS,
+                f"{name} is missing {plural(len(missing), 'id')} "
+                f"(first: {first(missing)}); predict every id in /input",
+            )
         )
     order = np.zeros(len(expected), dtype=np.int64)
     keep = (position >= 0) & ~duplicated
@@ -215,6 +236,7 @@ def _check_values(
 
 
 def _report(
+    code: ProblemCode,
     mask: np.ndarray,
     ids: np.ndarray,
     message: str,
@@ -230,10 +252,9 @@ def _report(
     if count:
         at = int(np.flatnonzero(mask)[0])
         shown = f": {describe(at)}" if describe is not None else ""
+        where = f"first at id {ids[at]}{shown}"
         problems.append(
-            message.format(
-                n=count, s="" if count == 1 else "s", where=f"first at id {ids[at]}{shown}"
-            )
+            Problem(code, message.format(n=count, s="" if count == 1 else "s", where=where))
         )
 
 
@@ -248,6 +269,7 @@ def _check_finite(
     for j, col in enumerate(fmt.column_names):
         column = table[:, j]
         _report(
+            ProblemCode.NAN_VALUES,
             np.isnan(column) & ~bad[:, j],
             ids,
             f"{fmt.file} column {col} has {{n}} "
@@ -255,6 +277,7 @@ def _check_finite(
             problems,
         )
         _report(
+            ProblemCode.INFINITE_VALUES,
             np.isinf(column),
             ids,
             f"{fmt.file} column {col} has {{n}} infinite "
@@ -272,6 +295,7 @@ def _check_probabilities(
     negative = np.asarray((finite & (table < 0)).any(axis=1))
     above = np.asarray((finite & (table > 1)).any(axis=1))
     _report(
+        ProblemCode.NEGATIVE_PROBABILITIES,
         negative,
         ids,
         f"{name} has {{n}} row{{s}} with negative "
@@ -279,6 +303,7 @@ def _check_probabilities(
         problems,
     )
     _report(
+        ProblemCode.PROBABILITIES_ABOVE_ONE,
         above,
         ids,
         f"{name} has {{n}} row{{s}} with probabilities "
@@ -289,6 +314,7 @@ def _check_probabilities(
     sums = table.sum(axis=1)
     off = finite.all(axis=1) & (np.abs(sums - 1.0) > tolerance)
     _report(
+        ProblemCode.PROBABILITIES_NOT_SUMMING,
         off,
         ids,
         f"{name} has {{n}} row{{s}} whose probabilities do not sum to 1 within "
@@ -310,6 +336,7 @@ def _check_classes(
         if fmt.columns[j].type == "float":
             outside &= np.isfinite(column.astype(np.float64))  # NaN is reported already
         _report(
+            ProblemCode.UNKNOWN_CLASSES,
             outside,
             ids,
             f"{fmt.file} column {col} has {{n}} value{{s}} not among the "
@@ -323,6 +350,7 @@ def _check_distinct(table: np.ndarray, ids: np.ndarray, name: str, problems: lis
     ordered = np.sort(table, axis=1)
     repeats = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
     _report(
+        ProblemCode.REPEATED_RANKS,
         repeats,
         ids,
         f"{name} has {{n}} row{{s}} that rank the same label twice "

@@ -146,9 +146,14 @@ def test_logs_follow_show_logs(
         assert body == {
             "submission_id": scored.id, "attempt": 2, "stdout": "reading <hidden>/x\n",
             "stderr": "warn\n", "build_log": "Step 1/2 : FROM busybox\n", "truncated": [],
+            "smoke_stdout": "", "smoke_stderr": "", "smoke_run": None, "withheld": [],
+            "notice": None,
         }  # fmt: skip
     world.set_phase(session, show_logs=True)
-    assert _get(client, session, world, world.alice, path)["stderr"] == "warn\n"
+    alice = _get(client, session, world, world.alice, path)
+    assert (alice["stdout"], alice["stderr"]) == ("", "")  # the run on hidden data: staff only
+    assert alice["build_log"] == "Step 1/2 : FROM busybox\n"
+    assert alice["withheld"] == ["stdout", "stderr"]
     assert client.get(path).status_code == 401
 
 
@@ -162,7 +167,7 @@ def test_logs_are_capped_and_links_not_followed(
     secret = tmp_path / "labels.csv"
     secret.write_text("id,y\n1,0.5\n")
     os.symlink(secret, folder / "stderr.txt")
-    body = _get(client, session, world, world.alice, f"/api/v1/submissions/{scored.id}/logs")
+    body = _get(client, session, world, world.judge, f"/api/v1/submissions/{scored.id}/logs")
     assert body["truncated"] == ["stdout"]
     assert body["stdout"].startswith("[… earlier output not shown …]\n")
     assert body["stdout"].endswith("END\ufffd") and len(body["stdout"]) < MAX_LOG_BYTES + 100

@@ -73,8 +73,11 @@ def _events(session: Session, sub: Submission, at: datetime) -> None:
 def _write_logs(store: Store, submission_id: int) -> Path:
     logs = store.logs_dir(submission_id, 1)
     logs.mkdir(parents=True)
-    (logs / "stdout.txt").write_text(LOG_TEXT, encoding="utf-8")
-    (logs / "stderr.txt").write_text("warning: <script>alert('log')</script>\n", encoding="utf-8")
+    # the run on hidden data (staff only) and the smoke run on public data (the team too)
+    for prefix in ("", "smoke_"):
+        (logs / f"{prefix}stdout.txt").write_text(LOG_TEXT, encoding="utf-8")
+        hostile = "warning: <script>alert('log')</script>\n"
+        (logs / f"{prefix}stderr.txt").write_text(hostile, encoding="utf-8")
     return logs
 
 

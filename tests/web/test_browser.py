@@ -82,7 +82,8 @@ def test_student_reads_the_leaderboard_plot_and_logs(
     page.get_by_role("link", name=str(world.submissions["alpha2"].id), exact=True).click()
     expect(page.locator("#status")).to_have_text("finished")
     expect(page.locator("ol.timeline li")).to_have_count(6)
-    assert page.locator('pre[data-log="stdout"]').inner_text() == LOG_TEXT
+    assert page.locator('pre[data-log="smoke_stdout"]').inner_text() == LOG_TEXT
+    expect(page.locator('pre[data-log="stdout"]')).to_have_count(0)  # hidden data: staff only
 
 
 def _screenshot(page: Page, path: Path) -> None:

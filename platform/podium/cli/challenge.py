@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from challenges import Bundle, load_bundle, validate_bundle
+from challenges.advisories import bundle_warnings
 from challenges.errors import ChallengeError
 from challenges.paths import size_bytes
 
@@ -61,10 +62,15 @@ def validate(
     try:
         with load_bundle(path) as bundle:
             console.print(_summary(bundle))
+            warnings = bundle_warnings(bundle)
     except ChallengeError as exc:
         console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    console.print(f"{path}: valid", markup=False)
+    for warning in warnings:
+        console.print(f"warning: {warning}", markup=False)
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    tail = f" ({len(warnings)} {noun})" if warnings else ""
+    console.print(f"{path}: valid{tail}", markup=False)
 
 
 @app.command("build-examples")

@@ -8,7 +8,6 @@ scored with the platform's own evaluator. Where the labelled data comes from is 
 
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ import typer
 
 from challenges import load_bundle
 from challenges.errors import ChallengeError
-from challenges.inputs import sandbox_limits_for
+from challenges.inputs import sandbox_limits_for, write_manifest
 from challenges.modelfile import wrap_model_file
 from evaluators.errors import InvalidPredictions
 from evaluators.evaluate import ScoreReport
@@ -29,12 +28,13 @@ from podium.cli.remote import connect, console, expect_dict, handled
 from podium.cli.validation import (
     VALIDATION_NAME,
     ValidationSet,
+    can_carve_from,
     carvable_input,
     carve,
-    csv_header,
     from_bundle,
     server_phase,
     server_spec,
+    validation_folder_ok,
 )
 from sandbox.building import BuildLimits, build_image
 from sandbox.limits import SandboxLimits
@@ -112,7 +112,7 @@ def from_server(slug: str, phase: str | None, work: Path) -> ValidationSet:
         if VALIDATION_NAME in files:
             folder = _download_validation(client, files[VALIDATION_NAME], work)
             labels = folder / spec.task.labels.file
-            if not (folder / "inputs").is_dir() or not labels.is_file():
+            if not validation_folder_ok(folder, spec.task):
                 raise ChallengeError(
                     f"the public {VALIDATION_NAME!r} folder needs inputs/ and "
                     f"{spec.task.labels.file}; tell the organisers"
@@ -121,7 +121,7 @@ def from_server(slug: str, phase: str | None, work: Path) -> ValidationSet:
             inputs = folder / "inputs"
         else:
             inputs, labels, source = _carved(client, spec.task, files, work)
-    _write_manifest(inputs, slug, chosen.name)
+    write_manifest(inputs, slug, chosen.name)
     return ValidationSet(source=source, inputs=inputs, labels=labels, **common)
 
 
@@ -144,10 +144,9 @@ def _carved(
             "use --bundle"
         )
     candidates = [f for f in files.values() if f.get("kind") == "file"]
-    needed = {task.labels.id_column, *task.labels.column_names}
     for entry in candidates:
         saved = client.download(_api_path(str(entry["url"])), work / "public", str(entry["name"]))
-        if saved.suffix.lower() == ".csv" and needed <= set(csv_header(saved)):
+        if can_carve_from(saved, task):
             inputs, labels, count = carve(saved, task, work / "carved")
             source = (
                 f"{count} rows carved from the public file {entry['name']!r} (a fixed 20% slice; "
@@ -158,17 +157,6 @@ def _carved(
         "no public CSV file holds the id and label columns to carve a validation set from; "
         "ask the organisers to publish a 'validation' folder, or use --bundle"
     )
-
-
-def _write_manifest(inputs: Path, slug: str, phase: str) -> None:
-    # the platform puts a manifest next to the inputs; a model may read it
-    files = [
-        {"path": p.relative_to(inputs).as_posix(), "bytes": p.stat().st_size}
-        for p in sorted(inputs.rglob("*"))
-        if p.is_file()
-    ]
-    manifest = {"challenge": slug, "phase": phase, "files": files}
-    (inputs / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def prepare(

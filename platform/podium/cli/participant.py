@@ -161,14 +161,25 @@ def show_submission(item: dict[str, Any]) -> None:
 
 @app.command()
 def logs(submission_id: Annotated[int, typer.Argument(help="the submission's id")]) -> None:
-    """Print a submission's build and run logs (when the phase shows them)."""
+    """Print a submission's build log and smoke-run logs (when the phase shows them); staff
+    also get the logs of the run on hidden data."""
     with handled(), connect() as client:
         text = client.get_text(f"/submissions/{submission_id}/logs")
     print_logs(text)
 
 
+LOG_HEADINGS = {
+    "build_log": "build log",
+    "smoke_stdout": "smoke run stdout (public data)",
+    "smoke_stderr": "smoke run stderr (public data)",
+    "stdout": "stdout (hidden data)",
+    "stderr": "stderr (hidden data)",
+}
+
+
 def print_logs(text: str) -> None:
-    """The build log, stdout and stderr of the latest attempt, each under a heading."""
+    """Each log of the latest attempt the caller may read, under a heading; then why the others
+    are withheld."""
     try:
         body = json.loads(text)
     except ValueError:
@@ -181,9 +192,20 @@ def print_logs(text: str) -> None:
         typer.echo("no logs yet: the submission has not run")
         return
     cut = set(body.get("truncated") or [])
-    for name in ("build_log", "stdout", "stderr"):
+    withheld = set(body.get("withheld") or [])
+    smoke = body.get("smoke_run")
+    if isinstance(smoke, dict):
+        typer.echo(
+            f"smoke run on {smoke.get('source')}: {smoke.get('status')}: {smoke.get('message')}"
+        )
+    for name, heading in LOG_HEADINGS.items():
+        if name in withheld and not body.get(name):
+            continue
         note = " (only its end is shown)" if name in cut else ""
-        typer.echo(f"--- {name}{note} ---\n{body.get(name) or ''}".rstrip())
+        note += " (only its first lines are shown)" if name in withheld else ""
+        typer.echo(f"--- {heading}{note} ---\n{body.get(name) or ''}".rstrip())
+    if body.get("notice"):
+        typer.echo(f"note: {body['notice']}")
 
 
 @app.command()

@@ -4,17 +4,13 @@ Three sources, in this order of preference:
 
 1. ``--bundle DIR``: the organiser's bundle; the phase's hidden set is the validation data. Only
    organisers hold it, and the output says so.
-2. A public file named ``validation`` (a folder with ``inputs/``, laid out like ``/input``, and
-   the labels file of ``task.labels``). Any challenge can publish one; no schema change needed.
-3. A carved slice: for a task whose one input is a CSV, the rows of a public CSV that holds the
-   id and label columns whose sha256(id) falls in a fixed 20% bucket (the same rows every time,
-   on every machine). The model may have trained on them, so the score is optimistic.
+2. and 3. The challenge's public sample, by the rule in :mod:`challenges.samples` (a public
+   ``validation`` folder, else a fixed slice carved from a public CSV): the same rule the worker
+   uses for the smoke run before the hidden data.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,14 +19,22 @@ from typing import Any
 from challenges import Bundle, ChallengeSpec
 from challenges.errors import ChallengeError
 from challenges.inputs import sandbox_limits_for, stage_inputs
+from challenges.samples import (  # noqa: F401  (re-exported: the CLI's names for the rule)
+    CARVE_PERCENT,
+    VALIDATION_NAME,
+    can_carve_from,
+    carvable_input,
+    carve,
+    csv_header,
+    in_slice,
+    validation_folder_ok,
+)
 from challenges.schema import Phase, TaskSpec
 from evaluators.challenge import evaluate
 from evaluators.evaluate import ScoreReport, score
 from sandbox.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
 
-VALIDATION_NAME = "validation"
-CARVE_PERCENT = 20
 LOCAL_SECRET = "podium-check"  # any fixed value: a local check reports the whole set
 
 
@@ -143,57 +147,3 @@ def server_phase(detail: dict[str, Any], wanted: str | None) -> Phase:
     if not phases:
         raise ChallengeError(f"{detail.get('slug')} has no phases")
     return pick_phase(phases, wanted)
-
-
-def csv_header(path: Path) -> list[str]:
-    """The first row of a CSV file."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return next(csv.reader(handle), [])
-
-
-def carvable_input(task: TaskSpec) -> str | None:
-    """The task's one CSV input file name, or None when the task is not a single CSV."""
-    if len(task.inputs) == 1 and task.inputs[0].kind == "file":
-        name = task.inputs[0].path
-        return name if name.lower().endswith(".csv") else None
-    return None
-
-
-def in_slice(row_id: str, percent: int = CARVE_PERCENT) -> bool:
-    """Whether ``row_id`` falls in the fixed validation bucket (same answer everywhere)."""
-    digest = hashlib.sha256(f"podium-validation\0{row_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 100 < percent
-
-
-def carve(table: Path, task: TaskSpec, dest: Path) -> tuple[Path, Path, int]:
-    """Split the slice of ``table`` into ``dest/inputs/<input>`` and ``dest/<labels file>``.
-
-    Returns:
-        The inputs folder, the labels file and the number of rows carved.
-    """
-    input_name = carvable_input(task)
-    id_column, label_columns = task.labels.id_column, task.labels.column_names
-    header = csv_header(table)
-    missing = [c for c in (id_column, *label_columns) if c not in header]
-    if input_name is None or missing:
-        raise ChallengeError(f"{table.name} lacks the columns {', '.join(missing)}")
-    features = [c for c in header if c not in label_columns]
-    inputs = dest / "inputs"
-    inputs.mkdir(parents=True, exist_ok=True)
-    labels = dest / task.labels.file
-    count = 0
-    with (
-        table.open(newline="", encoding="utf-8-sig") as src,
-        (inputs / input_name).open("w", newline="", encoding="utf-8") as x_out,
-        labels.open("w", newline="", encoding="utf-8") as y_out,
-    ):
-        x_writer, y_writer = csv.writer(x_out), csv.writer(y_out)
-        x_writer.writerow(features)
-        y_writer.writerow([id_column, *label_columns])
-        for row in csv.DictReader(src):
-            if in_slice(row[id_column]):
-                x_writer.writerow([row[c] for c in features])
-                y_writer.writerow([row[id_column], *(row[c] for c in label_columns)])
-                count += 1
-    inputs.chmod(0o755)
-    return inputs, labels, count

@@ -55,8 +55,15 @@ class SubmissionDetail(SubmissionSummary):
 
     events: list[SubmissionEventPublic]
     scores: list[ScorePublic]
-    timings: EvaluationPublic | None = Field(description="of the latest evaluation attempt")
+    timings: EvaluationPublic | None = Field(
+        description="of the latest evaluation attempt (the exit code: staff only)"
+    )
     attempts: int
+    staff_detail: str | None = Field(
+        default=None,
+        description="the full reason where 'reason' withholds it (a failure on hidden data); "
+        "the challenge's staff only",
+    )
 
 
 class SubmissionPage(SQLModel):
@@ -198,9 +205,24 @@ def submission_detail(
         **summary.model_dump(),
         events=events,
         scores=_scores(session, access=access),
-        timings=EvaluationPublic.model_validate(latest) if latest is not None else None,
+        timings=_timings(latest, staff=access.staff),
         attempts=latest.attempt if latest is not None else 0,
+        staff_detail=_staff_detail(latest, scrub) if access.staff else None,
     )
+
+
+def _timings(latest: Evaluation | None, *, staff: bool) -> EvaluationPublic | None:
+    # the exit code of a run on hidden data is the model's to choose: 8 bits of the hidden
+    # inputs per submission; the resource figures stay visible to everyone
+    if latest is None:
+        return None
+    timings = EvaluationPublic.model_validate(latest)
+    return timings if staff else timings.model_copy(update={"exit_code": None})
+
+
+def _staff_detail(latest: Evaluation | None, scrub: Scrubber) -> str | None:
+    detail = (latest.report or {}).get("detail") if latest is not None else None
+    return scrub(str(detail)) if detail else None
 
 
 @dataclass(frozen=True)

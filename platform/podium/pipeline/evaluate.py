@@ -1,6 +1,9 @@
 """One evaluation, start to end: the plain function the Celery task calls.
 
-    queued → preparing (image) → running (sandbox) → scoring (outside the container) → finished
+    queued → preparing (image) → running (smoke run on a public sample, then the hidden data)
+           → scoring (outside the container) → finished
+
+Failures on hidden data reach the participant as fixed messages (:mod:`.disclosure`).
 
 Each stage transition checks that the attempt is still current, so a cancelled submission stops
 at the next stage boundary. A container already running is not killed on cancel: it ends at its
@@ -13,15 +16,18 @@ import shutil
 from enum import StrEnum
 from typing import Any
 
+from challenges import Bundle
 from podium.db.models import SubmissionStatus
 from podium.db.types import utcnow
 from podium.pipeline.attempts import Heartbeat, advance, start_attempt
 from podium.pipeline.context import Attempt, PipelineContext
-from podium.pipeline.faults import ParticipantFault, Stop
+from podium.pipeline.disclosure import RunFailed, on_hidden_data
+from podium.pipeline.faults import Stop
 from podium.pipeline.images import prepare_image
 from podium.pipeline.logs import LogDir
 from podium.pipeline.outcomes import close_quietly, end_with_error
 from podium.pipeline.recording import record_in_mlflow
+from podium.pipeline.smoke import run_smoke
 from podium.pipeline.stages import (
     load_challenge_bundle,
     output_dir,
@@ -81,6 +87,20 @@ def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbea
         logs_path=str(logs.root),
         data_sha256=bundle.hidden_hash(attempt.phase_name),
     )
+    run_smoke(ctx, attempt, bundle, digest, logs)
+    _check(beat)
+    with on_hidden_data(bundle, attempt.phase_name):
+        _on_hidden_data(ctx, attempt, bundle, digest, logs, beat)
+
+
+def _on_hidden_data(
+    ctx: PipelineContext,
+    attempt: Attempt,
+    bundle: Bundle,
+    digest: str,
+    logs: LogDir,
+    beat: Heartbeat,
+) -> None:
     result = run_model(ctx, attempt, bundle, digest, logs)
     _check(beat)
     timings: dict[str, Any] = {
@@ -92,7 +112,7 @@ def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbea
     }
     if not result.succeeded:
         advance(ctx, attempt, SubmissionStatus.RUNNING, **timings, record=False)
-        raise ParticipantFault(result.message)
+        raise RunFailed(result)
     advance(ctx, attempt, SubmissionStatus.SCORING, **timings)
     report = score_output(ctx, attempt, bundle, logs)
     _check(beat)

@@ -22,11 +22,16 @@ INVALID_PREDICTIONS = "invalid predictions: "
 
 
 class PipelineFault(Exception):
-    """An evaluation cannot go on; ``message`` is safe to show to the participant."""
+    """An evaluation cannot go on; ``message`` is safe to show to the participant.
 
-    def __init__(self, message: str) -> None:
+    ``detail``, when set, is the full account for the challenge's staff, where ``message``
+    withholds it (a failure on hidden data: see :mod:`podium.pipeline.disclosure`).
+    """
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
 
 
 class ParticipantFault(PipelineFault):

@@ -1,7 +1,9 @@
 """An attempt's log folder in the store: build log, stdout and stderr tails, run facts.
 
-The API shows these files only where the phase's ``show_logs`` allows; they are participant
-output and are never interpreted here.
+They are participant output and are never interpreted here. Who reads which is decided in
+:mod:`podium.crud.submission_logs`: the build log and the smoke run's logs (public data) go to
+the team where the phase's ``show_logs`` allows; the hidden run's stdout and stderr to the
+challenge's staff only.
 """
 
 from __future__ import annotations

@@ -33,14 +33,20 @@ def end_attempt(
     status: SubmissionStatus,
     reason: str | None,
     charged: bool | None = None,
+    staff_detail: str | None = None,
 ) -> bool:
-    """Close the attempt and set the submission's status; False if it was no longer current."""
+    """Close the attempt and set the submission's status; False if it was no longer current.
+
+    ``reason`` is what the participant reads; ``staff_detail``, the full account where the
+    reason withholds it, is kept on the evaluation for the challenge's staff only.
+    """
     with ctx.session_factory() as session:
         try:
             evaluation, submission = load_current(session, attempt)
         except Stop:
             return False
-        close_evaluation(evaluation, utcnow(), outcome, message=reason or "")
+        kept = {"detail": staff_detail} if staff_detail else {}
+        close_evaluation(evaluation, utcnow(), outcome, message=reason or "", **kept)
         session.add(evaluation)
         if charged is not None:
             submission.charged = charged
@@ -62,8 +68,9 @@ def end_with_error(ctx: PipelineContext, attempt: Attempt, error: BaseException)
         log.error("evaluation %s failed unexpectedly", attempt.evaluation_id, exc_info=error)
     if isinstance(fault, ParticipantFault):
         end_attempt(
-            ctx, attempt, outcome="failed", status=SubmissionStatus.FAILED, reason=fault.message
-        )
+            ctx, attempt, outcome="failed", status=SubmissionStatus.FAILED, reason=fault.message,
+            staff_detail=fault.detail,
+        )  # fmt: skip
         return SubmissionStatus.FAILED.value
     if isinstance(fault, PlatformFault):
         end_attempt(
@@ -76,8 +83,9 @@ def end_with_error(ctx: PipelineContext, attempt: Attempt, error: BaseException)
         raise fault
     reason = fault.message if isinstance(fault, OrganiserFault) else INTERNAL_ERROR
     end_attempt(
-        ctx, attempt, outcome="error", status=SubmissionStatus.ERROR, reason=reason, charged=False
-    )
+        ctx, attempt, outcome="error", status=SubmissionStatus.ERROR, reason=reason, charged=False,
+        staff_detail=fault.detail if fault is not None else None,
+    )  # fmt: skip
     return SubmissionStatus.ERROR.value
 
 

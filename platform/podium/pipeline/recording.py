@@ -82,7 +82,7 @@ def build_record(session: Session, evaluation_id: int) -> RunRecord | None:
         evaluation_id=evaluation_id,
         params=_params(submission, evaluation, phase),
         metrics=_metrics(evaluation, report),
-        tags={"status": str(report["outcome"]), "reason": str(report.get("message") or "")[:5000]},
+        tags={"status": str(report["outcome"]), "reason": _reason(report)},
         failed=report["outcome"] != "finished",
         artifacts=sorted(logs.iterdir()) if logs and logs.is_dir() else [],
         report=report.get("score") or {},
@@ -101,6 +101,11 @@ def _params(submission: Submission, evaluation: Evaluation, phase: Phase) -> dic
     }
     params.update({f"limit_{name}": str(value) for name, value in phase.limits.items()})
     return params
+
+
+def _reason(report: dict[str, Any]) -> str:
+    # MLflow is the staff's record: the full account where the participant's reason withholds it
+    return str(report.get("detail") or report.get("message") or "")[:5000]
 
 
 def _metrics(evaluation: Evaluation, report: dict[str, Any]) -> dict[str, float]:

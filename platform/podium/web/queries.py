@@ -18,7 +18,6 @@ from podium.crud.errors import PermissionDenied
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
     ListingScope,
-    Scrubber,
     SubmissionAccess,
     SubmissionDetail,
     SubmissionSummary,
@@ -50,8 +49,7 @@ def submission_page(
         require_logs_access(access)
     except PermissionDenied as error:
         return SubmissionPageData(detail, None, error.message)
-    scrub = Scrubber.for_submission(store, access.challenge, access.submission)
-    logs = read_logs(session, submission=access.submission, store=store, scrub=scrub)
+    logs = read_logs(session, access=access, store=store)
     return SubmissionPageData(detail, logs, None)
 
 
