@@ -19,8 +19,11 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from sandbox.build_network import DEADLINE_LABEL as BUILD_DEADLINE_LABEL
+from sandbox.build_network import NETWORK_LABEL, remove_network
 from sandbox.cgroups import PARENT_PREFIX, leftover_parents
 from sandbox.docker_errors import translate_docker_errors
+from sandbox.dockerfile import RUNTIME_IMAGES
 from sandbox.runner import DEADLINE_LABEL, DEFAULT_STAGING, LABEL, RUN_LABEL
 
 
@@ -123,3 +126,79 @@ def _reap_cgroups(live_runs: set[str]) -> list[str]:
             path.rmdir()  # only empty cgroups can be removed: a busy one stays
             removed.append(path.name)
     return sorted(set(removed))
+
+
+@dataclass
+class BuildReapReport:
+    """What one pass over build leftovers removed."""
+
+    networks: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        return f"removed {len(self.networks)} build networks, {len(self.images)} build layers"
+
+
+def reap_builds(
+    client: docker.DockerClient,
+    *,
+    grace_seconds: int = 600,
+    keep_label: str = "org.podium.submission",
+    bases: tuple[str, ...] = RUNTIME_IMAGES,
+    now: float | None = None,
+) -> BuildReapReport:
+    """Remove what crashed builds left: their networks, and their dangling layers.
+
+    A dangling image is a leftover of a build when it descends from one of ``bases`` (the
+    runtime images participants build on), carries no ``keep_label`` (a submission's image is
+    the retention's business, not the reaper's) and is older than ``grace_seconds``: an image
+    of anyone else sharing the engine is never touched.
+
+    Raises:
+        EngineUnavailable: the engine could not be reached.
+    """
+    report = BuildReapReport()
+    now = time.time() if now is None else now
+    cutoff = now - grace_seconds
+    with translate_docker_errors("listing build networks"):
+        networks = client.api.networks(filters={"label": NETWORK_LABEL})
+    for network in networks:
+        deadline = _deadline((network.get("Labels") or {}).get(BUILD_DEADLINE_LABEL))
+        if deadline is None or deadline <= now:  # the deadline has the build's margin in it
+            remove_network(client, network["Id"])
+            report.networks.append(str(network.get("Name")))
+    with translate_docker_errors("listing dangling build layers"):
+        dangling = client.api.images(filters={"dangling": True})
+        base_ids = {_id_or_none(client, base) for base in bases} - {None}
+        for image in dangling:
+            labels = image.get("Labels") or {}
+            if keep_label in labels or int(image.get("Created") or 0) > cutoff:
+                continue
+            if _descends_from(client, str(image["Id"]), base_ids):
+                with contextlib.suppress(docker.errors.APIError):
+                    client.api.remove_image(image["Id"], force=False)
+                    report.images.append(str(image["Id"])[7:19])
+    return report
+
+
+def _id_or_none(client: docker.DockerClient, name: str) -> str | None:
+    try:
+        return str(client.api.inspect_image(name)["Id"])
+    except docker.errors.NotFound:
+        return None
+
+
+def _descends_from(client: docker.DockerClient, image_id: str, bases: set[str | None]) -> bool:
+    current = image_id
+    for _ in range(256):  # a build has at most ~1000 steps; a chain this long is not ours
+        try:
+            parent = str(client.api.inspect_image(current).get("Parent") or "")
+        except docker.errors.NotFound:
+            return False
+        if not parent:
+            return False
+        if parent in bases:
+            return True
+        current = parent
+    return False

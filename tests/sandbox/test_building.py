@@ -7,6 +7,7 @@ excepted) and no container carries the test's label.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import json
@@ -16,6 +17,7 @@ import socketserver
 import tarfile
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -398,3 +400,46 @@ def test_no_network_reaches_nothing(build: Build, listeners: dict[str, _Counter]
     result = json.loads(image.build_log.split("RESULT ", 1)[1].splitlines()[0])
     assert all(value != "reached" for value in result.values())
     assert all(server.hits == 0 for server in listeners.values())
+
+
+def test_reaper_removes_what_crashed_builds_left(docker_client: docker.DockerClient) -> None:
+    from sandbox.build_network import DEADLINE_LABEL, NETWORK_LABEL
+    from sandbox.reaper import reap_builds
+
+    api = docker_client.api
+    base = f"podium-test/base:{uuid.uuid4().hex[:12]}"  # our own base: other builds untouched
+    made = _quick_build(api, f"FROM {BASE}\nLABEL {LABEL}={VALUE}\n", tag=base)
+    layer = _quick_build(api, f"FROM {base}\nRUN echo left-by-a-crash > /x\n")
+    kept = _quick_build(api, f"FROM {base}\nRUN echo evaluated > /x\nLABEL keep.me=1\n")
+    stale = api.create_network(
+        f"podium-build-test-{uuid.uuid4().hex[:8]}", internal=True,
+        labels={NETWORK_LABEL: "1", DEADLINE_LABEL: str(int(time.time()) - 1)},
+    )["Id"]  # fmt: skip
+    try:
+        report = reap_builds(docker_client, grace_seconds=0, keep_label="keep.me", bases=(base,))
+        assert layer[7:19] in report.images and kept[7:19] not in report.images
+        with pytest.raises(docker.errors.ImageNotFound):
+            api.inspect_image(layer)
+        assert api.inspect_image(kept)["Id"] == kept
+        with pytest.raises(docker.errors.NotFound):
+            api.inspect_network(stale)
+    finally:
+        for image in (kept, made):
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_image(image, force=True)
+
+
+def _quick_build(api: docker.APIClient, dockerfile: str, tag: str | None = None) -> str:
+    data = dockerfile.encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tf:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    archive.seek(0)
+    image = ""
+    for chunk in api.build(fileobj=archive, custom_context=True, tag=tag, rm=True, decode=True,
+                           network_mode="none"):  # fmt: skip
+        image = chunk.get("aux", {}).get("ID", image)
+    assert image, dockerfile
+    return str(image)

@@ -185,13 +185,15 @@ def load_entries(
     phase: Phase,
     metrics: tuple[str, ...],
     splits: tuple[str, ...] = (PUBLIC, PRIVATE),
+    team_id: int | None = None,
 ) -> list[SubmissionScore]:
-    """Every submission of ``phase`` as the library's record (scores on ``splits``, costs).
+    """Every submission of ``phase`` (of one team, when given) as the library's record (scores
+    on ``splits``, costs).
 
     A submission counts as finished when it has stored scores: the pipeline writes them only
     for a finished evaluation and replaces them atomically (a re-run keeps the entry meanwhile).
     """
-    scores, evaluation_of = _scores(session, phase.id, metrics, splits)
+    scores, evaluation_of = _scores(session, phase.id, metrics, splits, team_id)
     efficiency = _efficiency(session, phase.id, evaluation_of)
     columns = (Submission.id, Submission.team_id, Team.name, Submission.created_at)
     flags = (Submission.status, Submission.baseline, Submission.disqualified, Submission.selected)
@@ -200,6 +202,8 @@ def load_entries(
         .join(Team, col(Team.id) == Submission.team_id)
         .where(col(Submission.phase_id) == phase.id)
     )
+    if team_id is not None:
+        query = query.where(col(Submission.team_id) == team_id)
     rows: Iterable[Any] = session.connection().execute(query)
     return [
         SubmissionScore(
@@ -223,7 +227,11 @@ ScoreMaps = tuple[dict[str, dict[str, float | None]], dict[str, ScoreInterval]]
 
 
 def _scores(
-    session: Session, phase_id: int | None, metrics: tuple[str, ...], splits: tuple[str, ...]
+    session: Session,
+    phase_id: int | None,
+    metrics: tuple[str, ...],
+    splits: tuple[str, ...],
+    team_id: int | None = None,
 ) -> tuple[dict[int, ScoreMaps], dict[int, int]]:
     query = (
         select(
@@ -242,6 +250,8 @@ def _scores(
             cast(col(Score.split), String).in_(splits),
         )
     )
+    if team_id is not None:
+        query = query.where(col(Submission.team_id) == team_id)
     found: dict[int, ScoreMaps] = {}
     evaluation_of: dict[int, int] = {}
     for sid, evaluation_id, split, metric, value, low, high in session.connection().execute(query):

@@ -27,6 +27,7 @@ from podium.pipeline.images import prepare_image
 from podium.pipeline.logs import LogDir
 from podium.pipeline.outcomes import close_quietly, end_with_error
 from podium.pipeline.recording import record_in_mlflow
+from podium.pipeline.retention import release_after
 from podium.pipeline.smoke import run_smoke
 from podium.pipeline.stages import (
     load_challenge_bundle,
@@ -71,13 +72,14 @@ def evaluate_submission(
         outcome = Outcome(end_with_error(ctx, attempt, error))
     finally:
         shutil.rmtree(output_dir(ctx, attempt), ignore_errors=True)
+        release_after(ctx.session_factory, ctx.client, submission_id)  # the disk does not grow
     record_in_mlflow(ctx.session_factory, ctx.tracker, attempt.evaluation_id)
     return outcome
 
 
 def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbeat) -> None:
     bundle = load_challenge_bundle(attempt)
-    digest = prepare_image(ctx, attempt, bundle, logs)
+    digest = prepare_image(ctx, attempt, bundle, logs, cancel=beat.cancelled)
     _check(beat)
     advance(
         ctx,
@@ -87,7 +89,7 @@ def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbea
         logs_path=str(logs.root),
         data_sha256=bundle.hidden_hash(attempt.phase_name),
     )
-    run_smoke(ctx, attempt, bundle, digest, logs)
+    run_smoke(ctx, attempt, bundle, digest, logs, cancel=beat.cancelled)
     _check(beat)
     with on_hidden_data(bundle, attempt.phase_name):
         _on_hidden_data(ctx, attempt, bundle, digest, logs, beat)
@@ -101,7 +103,7 @@ def _on_hidden_data(
     logs: LogDir,
     beat: Heartbeat,
 ) -> None:
-    result = run_model(ctx, attempt, bundle, digest, logs)
+    result = run_model(ctx, attempt, bundle, digest, logs, cancel=beat.cancelled)
     _check(beat)
     timings: dict[str, Any] = {
         "wall_seconds": result.wall_seconds,

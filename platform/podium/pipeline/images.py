@@ -21,7 +21,7 @@ from challenges import Bundle
 from challenges.modelfile import wrap_model_file
 from podium.db.models import Submission, SubmissionKind
 from podium.pipeline.context import Attempt, PipelineContext
-from podium.pipeline.faults import Stop
+from podium.pipeline.faults import PlatformFault, Stop
 from podium.pipeline.logs import LogDir
 from podium.settings import Settings
 from sandbox.building import BuildLimits, BuiltImage, build_image
@@ -30,6 +30,7 @@ from sandbox.intake import load_image_archive
 
 SUBMISSION_LABEL = "org.podium.submission"
 BUILD_LOG = "build.log"
+REBUILT_NOTE = "rebuilt.txt"
 
 
 def prepare_image(
@@ -49,6 +50,19 @@ def prepare_image(
     reused = _reusable(ctx, attempt)
     if reused is not None:
         return reused
+    digest = _prepare(ctx, attempt, bundle, logs, cancel)
+    if attempt.pinned_digest and digest != attempt.pinned_digest:
+        _check_again(attempt, digest, logs)
+    return digest
+
+
+def _prepare(
+    ctx: PipelineContext,
+    attempt: Attempt,
+    bundle: Bundle,
+    logs: LogDir,
+    cancel: threading.Event | None,
+) -> str:
     kind = SubmissionKind(attempt.kind)
     if kind is SubmissionKind.IMAGE:
         loaded = load_image_archive(
@@ -64,6 +78,28 @@ def prepare_image(
         raise Stop("the submission was cancelled while its image was being built") from None
     logs.write(BUILD_LOG, built.build_log)
     return built.digest
+
+
+def _check_again(attempt: Attempt, digest: str, logs: LogDir) -> None:
+    """An evicted image came back from the stored upload: say whether it is the same image.
+
+    A loaded archive is content-addressed, so it must give the same id; a build is not
+    bit-identical (steps stamp times), so its new id is recorded next to the evaluated one.
+
+    Raises:
+        PlatformFault: a stored image archive no longer gives the image that was evaluated.
+    """
+    if SubmissionKind(attempt.kind) is SubmissionKind.IMAGE:
+        raise PlatformFault(
+            f"the stored image archive gives {digest[:19]}, not the evaluated image "
+            f"{(attempt.pinned_digest or '')[:19]}; the store may be damaged"
+        )
+    logs.write(
+        REBUILT_NOTE,
+        f"The image was evicted from the worker and rebuilt from the stored upload.\n"
+        f"evaluated image: {attempt.pinned_digest}\nrebuilt image:   {digest}\n"
+        "A rebuild is not bit-identical (build steps stamp times); the scores are compared.\n",
+    )
 
 
 def build_limits(settings: Settings, bundle: Bundle) -> BuildLimits:

@@ -7,6 +7,7 @@ Scores are written to the database in the same transaction that marks the submis
 from __future__ import annotations
 
 import shutil
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,10 +23,10 @@ from podium.db.models import Score, ScoreSplit, SubmissionStatus
 from podium.db.types import utcnow
 from podium.pipeline.attempts import close_evaluation, load_current
 from podium.pipeline.context import Attempt, PipelineContext
-from podium.pipeline.faults import OrganiserFault
+from podium.pipeline.faults import OrganiserFault, Stop
 from podium.pipeline.logs import LogDir
 from podium.saved_predictions import REPORT_KEY, save_validated_predictions, saved_path
-from sandbox.result import RunResult
+from sandbox.result import RunResult, RunStatus
 
 RUN_FILE = "run.json"
 SCORE_FILE = "score_report.json"
@@ -58,16 +59,27 @@ def output_dir(ctx: PipelineContext, attempt: Attempt) -> Path:
 
 
 def run_model(
-    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, digest: str, logs: LogDir
+    ctx: PipelineContext,
+    attempt: Attempt,
+    bundle: Bundle,
+    digest: str,
+    logs: LogDir,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
-    """Run the image on the phase's hidden inputs under the phase's limits; keep its logs."""
+    """Run the image on the phase's hidden inputs under the phase's limits; keep its logs.
+
+    Raises:
+        Stop: the submission was cancelled while the container ran (it was killed at once).
+    """
     phase = bundle.phase(attempt.phase_name)
     inputs = stage_inputs(bundle, attempt.phase_name, ctx.inputs_root / attempt.challenge_slug)
     out = output_dir(ctx, attempt)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     env = {"PODIUM_CHALLENGE": attempt.challenge_slug, "PODIUM_PHASE": attempt.phase_name}
-    result = ctx.runner.run(digest, inputs, out, sandbox_limits_for(phase), env=env)
+    result = ctx.runner.run(digest, inputs, out, sandbox_limits_for(phase), env=env, cancel=cancel)
+    if result.status is RunStatus.CANCELLED:
+        raise Stop("the submission was cancelled while its container ran")
     logs.write("stdout.txt", result.stdout_tail)
     logs.write("stderr.txt", result.stderr_tail)
     logs.write_json(RUN_FILE, result.to_dict())

@@ -9,17 +9,21 @@ from functools import partial
 from sqlmodel import Session
 
 from podium.db.engine import create_db_engine
+from podium.pipeline.context import SessionFactory
 from podium.pipeline.dispatch import send_evaluation
+from podium.pipeline.images import SUBMISSION_LABEL
 from podium.pipeline.reaper import ReaperThread, reap_once
 from podium.pipeline.recording import retry_pending
+from podium.pipeline.retention import evict_over_budget
 from podium.settings import Settings, get_settings
 from podium.tracking import Tracker
 from podium.worker.runtime import docker_client
 from sandbox.errors import SandboxError
-from sandbox.reaper import reap
+from sandbox.reaper import reap, reap_builds
 
 log = logging.getLogger(__name__)
 LEFTOVER_GRACE_SECONDS = 60
+BUILD_GRACE_SECONDS = 900  # a dangling layer younger than this may belong to a running build
 
 
 def make_tick(settings: Settings) -> Callable[[], None]:
@@ -38,12 +42,12 @@ def make_tick(settings: Settings) -> Callable[[], None]:
         if summary.requeued or summary.errored or summary.resent:
             log.warning("reaper: %s", summary)
         retry_pending(session_factory, tracker)
-        _reap_sandbox(settings)
+        _reap_sandbox(settings, session_factory)
 
     return tick
 
 
-def _reap_sandbox(settings: Settings) -> None:
+def _reap_sandbox(settings: Settings, session_factory: SessionFactory) -> None:
     try:
         client = docker_client(settings)
         try:
@@ -52,6 +56,10 @@ def _reap_sandbox(settings: Settings) -> None:
                 grace_seconds=LEFTOVER_GRACE_SECONDS,
                 staging_root=settings.sandbox_staging / "runs",
             )
+            reap_builds(client, grace_seconds=BUILD_GRACE_SECONDS, keep_label=SUBMISSION_LABEL)
+            evicted = evict_over_budget(session_factory, client, settings.image_budget_mb)
+            if evicted:
+                log.warning("evicted %d unpinned submission images over budget", len(evicted))
         finally:
             client.close()
     except SandboxError as error:  # the engine is down: the workers will say so too
