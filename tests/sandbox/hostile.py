@@ -219,3 +219,10 @@ open(locked + "/inside.txt", "w").write("x")
 os.chmod(locked, 0)
 print("odd names made")
 """
+
+ENVIRONMENT = """
+import json, os
+print(json.dumps({"env": dict(os.environ), "kernel": os.uname().release}))
+"""
+# An image that tries to see every GPU and to reach out through a proxy of its own choosing.
+ENVIRONMENT_DOCKERFILE = "ENV NVIDIA_VISIBLE_DEVICES=all CUDA_VISIBLE_DEVICES=0,1\n"

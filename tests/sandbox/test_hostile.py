@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import resource
 import tarfile
 from collections.abc import Callable, Iterator
@@ -255,3 +256,40 @@ def test_odd_output_names_and_locked_folders_are_left_out(run: Run, tmp_path: Pa
     copied = sorted(str(p.relative_to(output)) for p in output.rglob("*"))
     # the worker (root here) can read the locked folder; what it copies is plain text names
     assert copied in (["locked", "locked/inside.txt", "predictions.csv"], ["predictions.csv"])
+
+
+def test_worker_proxies_and_gpus_never_reach_the_container(
+    runner: ObservedRunner,
+    build_image: BuildImage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker's ~/.docker/config.json proxies (with credentials) stay out; a CPU run sees
+    no GPU whatever the image's ENV says; under runsc the kernel is gVisor's."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    proxy = "http://worker:hunter2@proxy.internal:3128"
+    proxies = {"default": {"httpProxy": proxy, "httpsProxy": proxy, "noProxy": "localhost"}}
+    (config / "config.json").write_text(json.dumps({"proxies": proxies}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    client = docker.from_env()
+    assert client.api._proxy_configs.get_environment()  # the SDK did read the proxies
+    worker = ObservedRunner(client, staging_root=runner.staging_root, runtime=runner.runtime)
+    image = build_image(hostile.ENVIRONMENT, hostile.ENVIRONMENT_DOCKERFILE)
+    result = worker.run(image, inputs_folder(tmp_path), tmp_path / "out", FAST)
+    assert result.status is RunStatus.SUCCEEDED, result.stderr_tail
+    seen = json.loads(result.stdout_tail)
+    env = seen["env"]
+    assert not [k for k in env if "proxy" in k.lower()], env
+    assert "hunter2" not in result.stdout_tail
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "void" and env["CUDA_VISIBLE_DEVICES"] == ""
+    assert result.run_id is not None
+    created = worker.inspected[result.run_id]
+    assert created["HostConfig"]["Runtime"] == runner.runtime
+    assert not created["HostConfig"].get("DeviceRequests")
+    if runner.runtime == "runsc":
+        assert seen["kernel"] == "4.4.0"  # what gVisor's sentry reports, not the host's kernel
+    else:
+        assert seen["kernel"] == os.uname().release
+    assert worker.leftovers(result.run_id) == []
+    client.close()
