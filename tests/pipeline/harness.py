@@ -231,3 +231,23 @@ def model_context(entrypoint: str, files: dict[str, str] | None = None) -> bytes
         "FROM podium/runtime-python:3.11\n" + copies + f'ENTRYPOINT ["sh", "-c", "{entrypoint}"]\n'
     )
     return context_tar({"Dockerfile": dockerfile, **(files or {})})
+
+
+CONSTANT_PREDICT = """
+import os, sys
+rows = open(os.path.join(os.environ["PODIUM_INPUT"], "test.csv")).read().splitlines()[1:]
+with open(os.path.join(os.environ["PODIUM_OUTPUT"], "predictions.csv"), "w") as out:
+    out.write("id,benign,malignant\\n")
+    out.writelines(row.split(",", 1)[0] + ",0.5,0.5\\n" for row in rows if row)
+sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+"""
+
+
+def constant_model(before: str = "true", exit_code: int = 0) -> bytes:
+    """A breast-cancer model saying 0.5/0.5 for every id it is given (public sample and hidden
+    data alike), after running the shell command ``before``, then exiting with ``exit_code``."""
+    dockerfile = (
+        "FROM podium/runtime-python:3.11\nCOPY predict.py /app/predict.py\n"
+        f'ENTRYPOINT ["sh", "-c", "{before} && python3 /app/predict.py {exit_code}"]\n'
+    )
+    return context_tar({"Dockerfile": dockerfile, "predict.py": CONSTANT_PREDICT})

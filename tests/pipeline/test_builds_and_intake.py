@@ -22,7 +22,13 @@ from podium.app import create_app
 from podium.db.models import Submission
 from podium.pipeline.examples import pack_context
 from podium.pipeline.retention import evict_over_budget, release_after
-from tests.pipeline.harness import Platform, Worker, constant_predictions, context_tar
+from tests.pipeline.harness import (
+    Platform,
+    Worker,
+    constant_model,
+    constant_predictions,
+    context_tar,
+)
 from tests.platform.factories import auth_headers, make_user
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -74,25 +80,6 @@ class Team:
         answer = self.api.post(f"/api/v1/submissions/{submission_id}/cancel", headers=self.headers)
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
-
-
-CONSTANT = """
-import os, sys
-rows = open(os.path.join(os.environ["PODIUM_INPUT"], "test.csv")).read().splitlines()[1:]
-with open(os.path.join(os.environ["PODIUM_OUTPUT"], "predictions.csv"), "w") as out:
-    out.write("id,benign,malignant\\n")
-    out.writelines(row.split(",", 1)[0] + ",0.5,0.5\\n" for row in rows if row)
-sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-"""
-
-
-def _model(before: str = "true", exit_code: int = 0) -> bytes:
-    """A model that says 0.5/0.5 for every id it is given, after running ``before``."""
-    dockerfile = (
-        "FROM podium/runtime-python:3.11\nCOPY predict.py /app/predict.py\n"
-        f'ENTRYPOINT ["sh", "-c", "{before} && python3 /app/predict.py {exit_code}"]\n'
-    )
-    return context_tar({"Dockerfile": dockerfile, "predict.py": CONSTANT})
 
 
 def _attempts(platform: Platform, submission_id: int) -> list[str]:
@@ -175,7 +162,7 @@ def test_cancel_while_running_kills_the_container_and_is_charged(
 ) -> None:
     team = Team(platform, api)
     marker = "62.3456"
-    submission_id = team.submit(_model(f"sleep {marker}"))
+    submission_id = team.submit(constant_model(f"sleep {marker}"))
     _wait_for_container(docker_client, marker)
     team.wait(submission_id, "running")
     answer = team.cancel(submission_id)
@@ -194,7 +181,7 @@ def test_unpinned_images_are_removed_and_pinned_ones_kept(
     docker_client: docker.DockerClient,
 ) -> None:
     team = Team(platform, api)
-    weak = team.wait(team.submit(_model()))
+    weak = team.wait(team.submit(constant_model()))
     assert weak["status"] == "finished", weak["reason"]
     weak_image = _digest(platform, weak["id"])
     assert _present(docker_client, weak_image)  # the team's best so far: pinned
@@ -204,7 +191,7 @@ def test_unpinned_images_are_removed_and_pinned_ones_kept(
     strong_image = _digest(platform, strong["id"])
     assert _present(docker_client, strong_image)
     _wait_absent(docker_client, weak_image)  # no longer counted anywhere: removed
-    failed = team.wait(team.submit(_model(exit_code=3)))
+    failed = team.wait(team.submit(constant_model(exit_code=3)))
     assert failed["status"] == "failed"
     _wait_absent(docker_client, _digest(platform, failed["id"]))
     # eviction over budget never takes a pinned image, whatever the budget
@@ -216,7 +203,7 @@ def test_an_evicted_image_is_rebuilt_for_a_rerun(
     platform: Platform, api: TestClient, docker_client: docker.DockerClient
 ) -> None:
     team = Team(platform, api)
-    first = team.wait(team.submit(_model()))
+    first = team.wait(team.submit(constant_model()))
     assert first["status"] == "finished", first["reason"]
     image = _digest(platform, first["id"])
     with platform.session() as session:  # as eviction would have done for an unpinned image

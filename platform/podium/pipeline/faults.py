@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import errno
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from evaluators import EvaluatorError, InvalidPredictions
 from sandbox.errors import ArchiveError, EngineUnavailable, ImageError, SandboxError
 
@@ -67,6 +69,11 @@ def classify(error: BaseException) -> PipelineFault | None:
         return PlatformFault(error.message)
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
         return PlatformFault("the worker's disk is full")
+    if isinstance(error, OSError):  # the store or the staging area; never a participant's file
+        what = error.strerror or type(error).__name__
+        return PlatformFault(f"the worker could not read or write its own files ({what})")
+    if isinstance(error, OperationalError | InterfaceError):
+        return PlatformFault("the database did not answer")
     if isinstance(error, EvaluatorError):  # scoring program, labels, metrics: the organiser's
         return OrganiserFault(_organiser_message(error))
     return None

@@ -15,7 +15,7 @@ import docker
 from sqlmodel import Session
 
 from podium.db.engine import create_db_engine
-from podium.pipeline.context import PipelineContext
+from podium.pipeline.context import PipelineContext, SessionFactory
 from podium.settings import Settings, get_settings
 from podium.tracking import Tracker
 from sandbox.docker_errors import connect
@@ -34,9 +34,15 @@ def docker_client(settings: Settings) -> docker.DockerClient:
     return connect(settings.docker_host, timeout_seconds=300)
 
 
+def session_factory_for(settings: Settings) -> SessionFactory:
+    """Sessions on the configured database (a new engine: call once per process)."""
+    engine = create_db_engine(settings.database_url)
+    return lambda: Session(engine, expire_on_commit=False)
+
+
 def build_context(settings: Settings, client: docker.DockerClient | None = None) -> PipelineContext:
     """A fresh pipeline context for ``settings`` (tests call this directly)."""
-    engine = create_db_engine(settings.database_url)
+    session_factory = session_factory_for(settings)
     client = client or docker_client(settings)
     runner = SandboxRunner(
         client,
@@ -45,7 +51,7 @@ def build_context(settings: Settings, client: docker.DockerClient | None = None)
         gpu_devices=settings.gpu_devices,
     )
     return PipelineContext(
-        session_factory=lambda: Session(engine, expire_on_commit=False),
+        session_factory=session_factory,
         settings=settings,
         client=client,
         runner=runner,
