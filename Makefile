@@ -29,6 +29,7 @@ test: venv docker images
 
 bench: venv docker images
 	$(PY) benchmarks/sandbox_overhead.py
+	$(PY) benchmarks/build_isolation.py
 	$(PY) benchmarks/scoring.py
 	$(PY) benchmarks/pipeline_latency.py
 	$(PY) benchmarks/leaderboard_load.py
