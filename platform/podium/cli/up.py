@@ -1,8 +1,10 @@
-"""`podium up`: the whole platform on one machine (API, one worker, the reaper).
+"""`podium up`: the whole platform on one machine (API, one worker, the reaper, MLflow's UI).
 
-Order: migrate the database; with ``--examples`` install the example challenges, the demo
-accounts and the demo submissions; start the worker as a child process (its log goes to
-``<home>/worker.log``), the reaper as a thread here and the API in a thread; with ``--examples``
+Order: migrate the database; start MLflow's UI on loopback for the organiser (when the runs are
+kept in the embedded SQLite store; its log goes to ``<home>/mlflow-ui.log``); with ``--examples``
+install the example challenges, the demo accounts and the demo submissions; start the worker as
+a child process (its log goes to ``<home>/worker.log``), the reaper as a thread here and the API
+in a thread; with ``--examples``
 follow the demo submissions and print the leaderboards; then serve until Ctrl-C, which stops the
 API, asks the worker to stop (warm shutdown) and kills it if it lingers.
 """
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -22,6 +25,7 @@ from rich.console import Console
 
 from podium.cli.common import fail
 from podium.settings import Settings, get_settings
+from podium.tracking import Tracker
 
 app = typer.Typer(help="Start the platform on this machine.", invoke_without_command=True)
 WORKER_STOP_SECONDS = 20
@@ -32,6 +36,7 @@ def up(
     host: str = typer.Option("127.0.0.1", help="address the API listens on"),
     port: int = typer.Option(8000, help="port the API listens on"),
     examples: bool = typer.Option(False, help="install the example challenges and baselines"),
+    mlflow_port: int = typer.Option(5000, help="port of MLflow's UI (always on 127.0.0.1)"),
 ) -> None:
     """Run the API, one worker and the reaper until Ctrl-C."""
     from podium.db.migrate import upgrade
@@ -45,7 +50,11 @@ def up(
     except Exception as error:  # the CLI boundary: one line
         fail(f"could not migrate the database: {error}")
     console = Console()
+    mlflow_ui, mlflow_url = start_mlflow_ui(settings, mlflow_port)
     demo_ids = _install_demo(settings, console) if examples else []
+    console.print(
+        f"MLflow's UI, with every evaluation's run (organisers; this machine only): {mlflow_url}"
+    )
     worker = start_worker(settings)
     reaper = start_reaper(settings)
     server = uvicorn.Server(
@@ -73,6 +82,8 @@ def up(
         thread.join(timeout=10)
         reaper.stop()
         stop_worker(worker)
+        if mlflow_ui is not None:
+            stop_worker(mlflow_ui)
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
@@ -114,6 +125,25 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "podium.cli", "worker", "--no-reaper", "--queues=default"]
     with open(settings.home / "worker.log", "ab") as log:
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def start_mlflow_ui(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """MLflow's UI on 127.0.0.1 over the embedded store; for a tracking server, its address.
+
+    Loopback only: the UI shows every run's private scores, and it has no accounts of its own.
+    """
+    uri = settings.mlflow_tracking_uri
+    if not uri.startswith("sqlite:"):
+        return None, uri
+    artifacts = Tracker.from_settings(settings).artifact_root or settings.home / "mlartifacts"
+    command = [
+        str(Path(sys.executable).with_name("mlflow")), "server", "--backend-store-uri", uri,
+        "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1",
+    ]  # fmt: skip
+    with open(settings.home / "mlflow-ui.log", "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
