@@ -7,27 +7,31 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench lint images venv docker clean
 
+# Every target first installs the system packages it needs (Debian as root), or says which.
+system-%:
+	@scripts/system-packages $*
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: system-images $(STAMP)
 
-docker:
+docker: system-docker
 	@scripts/ensure-docker
 
-images: venv docker
+images: system-images venv docker
 	$(PODIUM) images build
 
-run: venv docker images
+run: system-run venv docker images
 	$(PODIUM) up --examples
 
-test: venv docker images
+test: system-test venv docker images
 	$(PY) -m pytest
 
-bench: venv docker images
+bench: system-bench venv docker images
 	$(PY) benchmarks/sandbox_overhead.py
 	$(PY) benchmarks/build_isolation.py
 	$(PY) benchmarks/scoring.py

@@ -116,16 +116,29 @@ def _reap_staging(root: Path, live_runs: set[str], cutoff: float) -> list[str]:
     return removed
 
 
+# A build makes its parent cgroup (with its process limit) before its first step runs, and
+# holds no container until then: a young, empty build cgroup may belong to a build under way.
+BUILD_CGROUP_GRACE_SECONDS = 3 * 3600
+
+
 def _reap_cgroups(live_runs: set[str]) -> list[str]:
     removed: list[str] = []
+    young = time.time() - BUILD_CGROUP_GRACE_SECONDS
     for path in leftover_parents():
         run_id = path.name.removeprefix(PARENT_PREFIX).removesuffix(".slice")
-        if run_id in live_runs:
+        if run_id in live_runs or (run_id.startswith("build-") and _newer(path, young)):
             continue
         with contextlib.suppress(OSError):
             path.rmdir()  # only empty cgroups can be removed: a busy one stays
             removed.append(path.name)
     return sorted(set(removed))
+
+
+def _newer(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime > cutoff
+    except OSError:
+        return True
 
 
 @dataclass

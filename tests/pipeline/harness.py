@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker
 import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -39,6 +40,7 @@ from podium.db.models import (
 from podium.pipeline.examples import submit_file
 from podium.settings import Settings
 from podium.store import Store
+from sandbox.runner import LABEL
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_ENV = {
@@ -251,3 +253,17 @@ def constant_model(before: str = "true", exit_code: int = 0) -> bytes:
         f'ENTRYPOINT ["sh", "-c", "{before} && python3 /app/predict.py {exit_code}"]\n'
     )
     return context_tar({"Dockerfile": dockerfile, "predict.py": CONSTANT_PREDICT})
+
+
+def remove_runs_of(platform: Platform, client: docker.DockerClient) -> list[str]:
+    """Remove the sandbox containers of ``platform``'s runs only (their /output lies under its
+    staging folder), as the reaper would once their deadline passed: other platforms and tests
+    share the engine, so nothing else is touched."""
+    staging = str(platform.settings.sandbox_staging)
+    removed: list[str] = []
+    for container in client.api.containers(all=True, filters={"label": LABEL}):
+        mounts = client.api.inspect_container(container["Id"]).get("Mounts") or []
+        if any(str(m.get("Source", "")).startswith(staging) for m in mounts):
+            client.api.remove_container(container["Id"], force=True, v=True)
+            removed.append(container["Id"])
+    return removed

@@ -11,13 +11,13 @@ import pytest
 from podium.db.models import SubmissionKind, SubmissionStatus
 from podium.pipeline.recording import PENDING_KEY, retry_pending
 from podium.tracking import Tracker
-from sandbox.reaper import reap
 from tests.pipeline.harness import (
     Platform,
     Worker,
     constant_predictions,
     make_platform,
     model_context,
+    remove_runs_of,
 )
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -45,10 +45,9 @@ def test_a_worker_killed_mid_run_does_not_leave_its_submission_stuck(
         submission = platform.wait(submission_id, timeout=120)
     finally:
         second.stop()
-        # The killed worker's container outlives it until its deadline; a reaper pass from
-        # beyond that deadline removes it, as one would after a real crash.
-        reap(docker_client, staging_root=platform.settings.sandbox_staging / "runs",
-             now=time.time() + 100_000)  # fmt: skip
+        # The killed worker's container outlives it until its deadline, when the reaper
+        # removes it; this test removes it now, and only it (the engine is shared).
+        remove_runs_of(platform, docker_client)
     assert submission.status is SubmissionStatus.FINISHED, submission.reason
     outcomes = [e.report.get("outcome") for e in platform.evaluations(submission_id)]
     assert outcomes == ["abandoned", "finished"]
