@@ -68,7 +68,7 @@ def sandbox_limits_for(phase: Phase) -> SandboxLimits:
         "wall_seconds": float(declared.wall_seconds),
         "memory_mb": declared.memory_mb,
         "cpus": declared.cpus,
-        "gpu": declared.gpu,
+        "gpus": declared.gpu_count,
     }
     for name in ("processes", "tmp_mb", "output_mb", "log_kb"):
         value = getattr(declared, name)

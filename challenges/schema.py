@@ -174,10 +174,20 @@ class SandboxLimits(_Strict):
     memory_mb: int = Field(gt=0)
     cpus: float = Field(gt=0)
     gpu: bool = False
+    gpus: int | None = Field(
+        default=None, ge=1, le=16, description="GPUs a run gets (implies gpu; default 1)"
+    )
     processes: int | None = Field(default=None, gt=0)
     tmp_mb: int | None = Field(default=None, gt=0)
     output_mb: int | None = Field(default=None, gt=0)
     log_kb: int | None = Field(default=None, gt=0)
+
+    @property
+    def gpu_count(self) -> int:
+        """How many GPUs a run of this phase gets (0: a CPU phase)."""
+        if self.gpus is not None:
+            return self.gpus
+        return 1 if self.gpu else 0
 
 
 class LeaderboardSpec(_Strict):

@@ -21,7 +21,7 @@ import docker.errors
 
 from sandbox.build_network import DEADLINE_LABEL as BUILD_DEADLINE_LABEL
 from sandbox.build_network import NETWORK_LABEL, remove_network
-from sandbox.cgroups import PARENT_PREFIX, leftover_parents
+from sandbox.cgroups import PARENT_PREFIX, leftover_parents, remove_cgroup
 from sandbox.docker_errors import translate_docker_errors
 from sandbox.dockerfile import RUNTIME_IMAGES
 from sandbox.runner import DEADLINE_LABEL, DEFAULT_STAGING, LABEL, RUN_LABEL
@@ -128,8 +128,7 @@ def _reap_cgroups(live_runs: set[str]) -> list[str]:
         run_id = path.name.removeprefix(PARENT_PREFIX).removesuffix(".slice")
         if run_id in live_runs or (run_id.startswith("build-") and _newer(path, young)):
             continue
-        with contextlib.suppress(OSError):
-            path.rmdir()  # only empty cgroups can be removed: a busy one stays
+        if remove_cgroup(path):  # a busy cgroup stays, for the next pass
             removed.append(path.name)
     return sorted(set(removed))
 

@@ -108,7 +108,7 @@ def _phases(spec: ChallengeSpec, challenge_id: int) -> list[Phase]:
             submission_kinds=list(phase.submission_kinds),
             submission_limits=phase.submissions.model_dump(mode="json"),
             limits=phase.limits.model_dump(mode="json"),
-            gpu=phase.limits.gpu,
+            gpu=phase.limits.gpu_count > 0,
             show_logs=phase.show_logs,
             leaderboard=phase.leaderboard.model_dump(mode="json"),
         )
