@@ -5,7 +5,9 @@ Participants upload build contexts and bundles as archives; on the worker they a
 (traversal, absolute paths, links, devices, duplicates, too many or too large entries) before a
 single byte is written; the second streams the members into `dest`, counting the bytes really
 written, because headers lie (zip) and compressed data expands (bombs). If the second pass fails,
-`dest` is emptied again, so a caller never sees a half-extracted tree.
+`dest` is emptied again, so a caller never sees a half-extracted tree. Every header counts
+towards `max_entries` (a root `./` and folders too), and a refusal never costs more than bounded
+memory (`sandbox.archive_formats`, `sandbox.tarstream`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
+from sandbox.archive_formats import TooManyEntries, open_zip, tar_opener, tar_pass
 from sandbox.errors import ArchiveError
+from sandbox.tarstream import TarFormatError, TarStream
 
 _MB = 1024 * 1024
 _CHUNK = 1024 * 1024
 _MAX_NAME_CHARS = 1024
 _MAX_LINK_TARGET = 4096
-_FORMATS = "tar, tar.gz, tar.bz2, tar.xz or zip"
 _REPACK = "repack it with relative paths only, e.g. `tar -czf context.tar.gz -C my_folder .`"
 # Errors the decompressors raise on damaged input; writing errors are not among the reads.
 _READ_ERRORS = (
@@ -127,35 +130,24 @@ def _open_archive(
     """Open the archive by its content and yield its checked entries and a member opener."""
     with archive.open("rb") as handle:
         magic = handle.read(4)
-    if magic[:2] == b"PK":
-        try:
-            zf = zipfile.ZipFile(archive)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
-            raise ArchiveError(
-                f"{archive.name} looks like a zip file but is damaged ({error}); "
-                "create it again and re-upload"
-            ) from None
-        with zf:
-            entries = _zip_entries(zf, dest, limits)
-            yield entries, lambda entry: zf.open(_zip_info(entry))
-        return
     try:
-        tf = tarfile.open(archive, mode="r:*")  # noqa: SIM115 - closed by `with tf` below
-    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError):
-        raise ArchiveError(
-            f"{archive.name} is not an archive we can read; upload a {_FORMATS} file"
-        ) from None
-    with tf:
-        entries = _tar_entries(tf, dest, limits)
-        yield entries, lambda entry: _tar_open(tf, entry)
+        if magic[:2] == b"PK":
+            with open_zip(archive, limits.max_entries) as zf:
+                entries = _zip_entries(zf, dest, limits)
+                yield entries, lambda entry: zf.open(_zip_info(entry))
+            return
+        with tar_pass(archive, limits.max_entries) as first:
+            entries = _tar_entries(first, dest, limits)
+        with tar_pass(archive, limits.max_entries) as second:
+            opener = tar_opener(second)
+            yield entries, lambda entry: opener(_tar_info(entry))
+    except TooManyEntries:
+        _count(limits.max_entries + 1, limits)
 
 
-def _tar_open(tf: tarfile.TarFile, entry: _Entry) -> IO[bytes]:
+def _tar_info(entry: _Entry) -> tarfile.TarInfo:
     assert isinstance(entry.member, tarfile.TarInfo)
-    handle = tf.extractfile(entry.member)
-    if handle is None:  # only for non-regular members, which never reach here
-        raise ArchiveError(f"archive entry {_show(entry.name)} has no content")
-    return handle
+    return entry.member
 
 
 def _zip_info(entry: _Entry) -> zipfile.ZipInfo:
@@ -163,26 +155,29 @@ def _zip_info(entry: _Entry) -> zipfile.ZipInfo:
     return entry.member
 
 
-def _tar_entries(tf: tarfile.TarFile, dest: Path, limits: ArchiveLimits) -> list[_Entry]:
-    """First pass over a tar: headers only, each also run through tarfile's "data" filter."""
+def _tar_entries(walker: TarStream, dest: Path, limits: ArchiveLimits) -> list[_Entry]:
+    """First pass over a tar: headers only, each also run through tarfile's "data" filter.
+
+    Declared sizes are checked as each header arrives, before its data is passed over.
+    """
     entries: list[_Entry] = []
-    try:
-        while (member := tf.next()) is not None:
-            _count(len(entries) + 1, limits)
-            entry = _tar_entry(member, limits)
-            try:  # a second opinion; its message would show host paths, so only its verdict
-                tarfile.data_filter(member, str(dest))
-            except tarfile.FilterError as error:
-                what = _FILTER_VERDICTS.get(type(error).__name__, "is unsafe")
-                raise ArchiveError(
-                    f"archive entry {_show(member.name)} {what}; {_REPACK}"
-                ) from None
-            if entry is not None:
-                entries.append(entry)
-    except _READ_ERRORS as error:
-        raise ArchiveError(
-            f"the archive is damaged or truncated ({error}); create it again and re-upload"
-        ) from None
+    total = 0
+    for member in walker:  # the walker counts every header against limits.max_entries
+        entry = _tar_entry(member, limits)
+        try:  # a second opinion; its message would show host paths, so only its verdict
+            tarfile.data_filter(member, str(dest))
+        except tarfile.FilterError as error:
+            what = _FILTER_VERDICTS.get(type(error).__name__, "is unsafe")
+            raise ArchiveError(f"archive entry {_show(member.name)} {what}; {_REPACK}") from None
+        if entry is None:
+            continue
+        if entry.kind == "file":
+            _check_size(entry.name, entry.size, limits)
+            total += entry.size
+            _check_total(total, limits)
+        entries.append(entry)
+    if walker.entries == 0:  # as tarfile: an empty file or only end-of-archive blocks
+        raise TarFormatError("no members", at_start=True)
     return _check_entries(entries, limits)
 
 
@@ -221,7 +216,7 @@ def _tar_entry(member: tarfile.TarInfo, limits: ArchiveLimits) -> _Entry | None:
 def _zip_entries(zf: zipfile.ZipFile, dest: Path, limits: ArchiveLimits) -> list[_Entry]:
     """First pass over a zip: the central directory only (plus short symlink targets)."""
     infos = zf.infolist()
-    _count(len(infos), limits)
+    _count(len(infos), limits)  # `open_zip` counted the records already; this is the same rule
     entries: list[_Entry] = []
     for info in infos:
         name = check_entry_name(info.filename)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import stat
 import tarfile
@@ -12,6 +13,7 @@ import pytest
 
 from sandbox.archives import ArchiveLimits, safe_extract
 from sandbox.errors import ArchiveError
+from tests.sandbox.memory import peak_python_mb
 
 
 def make_tar(
@@ -248,3 +250,89 @@ class _Zeros(io.RawIOBase):
         buffer[:count] = bytes(count)
         self.left -= count
         return count
+
+
+# Every header counts, and refusing costs bounded memory and time ------------------------------
+
+
+def root_headers_tgz(path: Path, count: int) -> Path:
+    """A gzip of `count` identical `./` headers, written in pieces (447 KB for 200,000)."""
+    root = tarfile.TarInfo("./")
+    root.type = tarfile.DIRTYPE
+    block = root.tobuf(tarfile.GNU_FORMAT)
+    with gzip.open(path, "wb") as out:
+        for start in range(0, count, 10_000):
+            out.write(block * min(10_000, count - start))
+        out.write(bytes(1024))
+    return path
+
+
+def test_root_entries_count_towards_the_entry_cap(work: Path) -> None:
+    archive = root_headers_tgz(work / "roots.tar.gz", 200_000)
+    assert archive.stat().st_size < 1024 * 1024
+    with peak_python_mb() as peak:
+        assert_refused(archive, work / "out", r"more than 10000 entries; leave out what is not")
+    assert peak[0] < 16
+
+
+def test_zip_folder_entries_count_before_the_zip_is_parsed(work: Path) -> None:
+    archive = work / "folders.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for index in range(60_000):
+            zf.writestr(f"d{index}/", b"")
+    with peak_python_mb() as peak:
+        assert_refused(archive, work / "out", r"more than 10000 entries")
+    assert peak[0] < 16  # zipfile would have built 60,000 ZipInfo objects first
+
+
+def test_zip_central_directory_padded_to_exhaust_memory_refused(work: Path) -> None:
+    archive = work / "padded.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for index in range(20):
+            info = zipfile.ZipInfo(f"f{index}")
+            info.comment = b"c" * 60_000
+            zf.writestr(info, b"")
+    limits = ArchiveLimits(max_entries=20)
+    assert_refused(archive, work / "out", r"central directory of \d+ bytes, far more", limits)
+
+
+def test_gnu_long_name_bomb_refused_in_flat_memory(work: Path) -> None:
+    # 256 MB of "long name" compress to 256 KB; tarfile would read it whole into memory.
+    long_name = tarfile.TarInfo("././@LongLink")
+    long_name.type, long_name.size = tarfile.GNUTYPE_LONGNAME, 256 * 1024 * 1024
+    archive = work / "name.tar.gz"
+    with gzip.open(archive, "wb", compresslevel=1) as out:
+        out.write(long_name.tobuf(tarfile.GNU_FORMAT))
+        for _ in range(256):
+            out.write(b"n" * 1024 * 1024)
+    with peak_python_mb() as peak:
+        assert_refused(archive, work / "out", r"damaged or truncated \(an extended header of")
+    assert peak[0] < 16
+
+
+def test_declared_size_refused_before_its_data_is_read(work: Path) -> None:
+    # A header declaring 1 TB over a few bytes: refused for its size, never read to its end.
+    info = tarfile.TarInfo("huge.bin")
+    info.size = 1 << 40
+    archive = work / "huge.tar.gz"
+    archive.write_bytes(gzip.compress(info.tobuf(tarfile.GNU_FORMAT) + bytes(4096)))
+    assert_refused(archive, work / "out", r"'huge\.bin' is larger than 512 MB uncompressed")
+
+
+def test_zstd_archive_refused_with_the_formats_we_read(work: Path) -> None:
+    archive = work / "context.tar.zst"
+    archive.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(600))
+    assert_refused(
+        archive, work / "out", r"compressed with zstd; upload a tar, tar\.gz, tar\.bz2, tar\.xz"
+    )
+
+
+def test_git_archive_global_header_is_accepted(work: Path) -> None:
+    comment = b"52 comment=0123456789abcdef0123456789abcdef01234567\n"
+    header = tarfile.TarInfo("pax_global_header")
+    header.type, header.size = tarfile.XGLTYPE, len(comment)
+    archive = make_tar(work / "git.tar", [("Dockerfile", b"FROM x\n")])
+    raw = header.tobuf(tarfile.USTAR_FORMAT) + comment + bytes(-len(comment) % 512)
+    archive.write_bytes(raw + archive.read_bytes())
+    files = safe_extract(archive, work / "out")
+    assert [f.name for f in files] == ["Dockerfile"]
