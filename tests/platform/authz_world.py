@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from podium.api.routes.judging import get_rerun
 from podium.api.routes.submissions import get_enqueuer
 from podium.app import create_app
-from podium.crud import judging
+from podium.crud import judging, publishing
 from podium.crud.roles import grant_role
 from podium.crud.teams import create_team, invite, join
 from podium.crud.tokens import issue_token
@@ -190,7 +190,7 @@ def _challenges(
 
 def _published_ranking(session: Session, challenge: Challenge, organiser: User) -> None:
     ranking = {"challenge": challenge.slug, "entries": []}
-    judging.publish(
+    publishing.publish(
         session,
         challenge=challenge,
         actor=organiser,

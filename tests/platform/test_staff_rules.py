@@ -1,6 +1,7 @@
 """Staff of a challenge do not compete in it; staff actions are audited (and a judge reads no
-other judge's points); publishing reveals the private split only when asked; a judge cannot
-disqualify their own team. Through the API, on the real migrated database."""
+other judge's points); publishing reveals the private split only when asked, and two at once
+do not fail with a server error; a judge cannot disqualify their own team. Through the API (and
+crud where a race must be staged), on the real migrated database."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, select
 
 from podium.api.routes.submissions import get_enqueuer
+from podium.crud import publishing
+from podium.crud.errors import Conflict
 from podium.db.models import SubmissionStatus, TeamMember, TeamRole
+from podium.db.models.judging import PublishedRanking
 from podium.store import Store
 from tests.platform.factories import auth_headers, make_submission, make_user
 from tests.platform.leaderboard_helpers import World, make_team, make_world, scored
@@ -256,3 +261,23 @@ def test_a_judge_cannot_disqualify_or_reinstate_their_own_team(
     assert by_organiser.status_code == 200, by_organiser.text
     undo = api(client, world, "judge", "POST", f"{path}/reinstate")
     assert undo.status_code == 403 and "cannot reinstate it" in undo.json()["detail"]
+
+
+def test_a_publication_that_loses_the_race_for_its_version_is_a_conflict(
+    session: Session, world: World, app: FastAPI
+) -> None:
+    publishing.reveal(session, challenge=world.challenge, actor=world.organiser)
+
+    def publish_first(_: Session) -> None:  # another request publishes version 1 meanwhile
+        with Session(app.state.engine) as other:
+            assert world.challenge.id is not None
+            other.add(PublishedRanking(challenge_id=world.challenge.id, version=1, phase="p"))
+            other.commit()
+
+    event.listen(session, "before_commit", publish_first, once=True)
+    with pytest.raises(Conflict, match="version 1 of .* was published a moment ago"):
+        publishing.publish(
+            session, challenge=world.challenge, actor=world.organiser, phase="p", ranking={}
+        )
+    versions = session.exec(select(PublishedRanking.version)).all()
+    assert versions == [1]

@@ -1,4 +1,5 @@
-"""The judges' work: rubric scores, final ranking, disqualification, reproduction, publishing.
+"""The judges' work: rubric scores, final ranking, disqualification, reproduction (publishing
+and revealing: :mod:`podium.crud.publishing`).
 
 Every action a judge or organiser takes writes an :class:`AuditLog` row in the same
 transaction as the change itself, so the log cannot miss an action that happened.
@@ -28,7 +29,7 @@ from podium.crud import roles
 from podium.crud.audit import audit
 from podium.crud.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from podium.db.models import Challenge, Score, Submission, Team, TeamMember, User
-from podium.db.models.judging import AuditLog, PublishedRanking, Reproduction, RubricScoreRow
+from podium.db.models.judging import AuditLog, Reproduction, RubricScoreRow
 from podium.db.types import utcnow
 
 # Scores of a re-run must match the original within this fraction of the original's size
@@ -359,82 +360,3 @@ def latest_reproduction(session: Session, *, submission: Submission) -> Reproduc
             f"POST /api/v1/submissions/{submission.id}/reproduce first"
         )
     return row
-
-
-def publish(
-    session: Session,
-    *,
-    challenge: Challenge,
-    actor: User,
-    phase: str,
-    ranking: dict[str, Any],
-    reveal_private: bool = False,
-) -> PublishedRanking:
-    """Freeze ``ranking`` as the challenge's next published version (earlier ones stay).
-
-    A published ranking is read by anyone and shows the private split, so the private
-    leaderboard must be revealed first, or here (``reveal_private``, audited as a reveal in the
-    same transaction).
-
-    Raises:
-        Conflict: the private leaderboard is not revealed and ``reveal_private`` is False.
-    """
-    if not challenge.revealed_private and not reveal_private:
-        raise Conflict(
-            f"the private leaderboard of {challenge.slug} is not revealed yet, and a published "
-            "ranking shows everyone its private scores; reveal it first, or publish with reveal "
-            f"('{{\"reveal\": true}}' in the request, `podium judge publish {challenge.slug} "
-            "--reveal`, or the reveal box on the judging page)"
-        )
-    _mark_revealed(session, challenge=challenge, actor=actor)
-    latest = session.exec(
-        select(PublishedRanking.version)
-        .where(PublishedRanking.challenge_id == challenge.id)
-        .order_by(col(PublishedRanking.version).desc())
-    ).first()
-    assert challenge.id is not None
-    row = PublishedRanking(
-        challenge_id=challenge.id,
-        version=(latest or 0) + 1,
-        phase=phase,
-        published_by=actor.id,
-        ranking=ranking,
-    )
-    session.add(row)
-    audit(
-        session,
-        challenge_id=challenge.id,
-        actor=actor,
-        action="publish",
-        target=f"version {row.version}",
-        detail={"phase": phase, "teams": len(ranking.get("entries", []))},
-    )
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def published(
-    session: Session, *, challenge: Challenge, version: int | None = None
-) -> PublishedRanking | None:
-    """The published ranking ``version`` (default: the latest), or None."""
-    query = select(PublishedRanking).where(PublishedRanking.challenge_id == challenge.id)
-    if version is not None:
-        query = query.where(PublishedRanking.version == version)
-    return session.exec(query.order_by(col(PublishedRanking.version).desc())).first()
-
-
-def reveal(session: Session, *, challenge: Challenge, actor: User) -> None:
-    """Show the private leaderboard to everyone (idempotent; audited once)."""
-    _mark_revealed(session, challenge=challenge, actor=actor)
-    session.commit()
-
-
-def _mark_revealed(session: Session, *, challenge: Challenge, actor: User) -> None:
-    """Set ``revealed_private`` with its audit row (nothing when it is set already)."""
-    if challenge.revealed_private:
-        return
-    challenge.revealed_private = True
-    challenge.updated_at = utcnow()
-    session.add(challenge)
-    audit(session, challenge_id=challenge.id, actor=actor, action="reveal", target=challenge.slug)

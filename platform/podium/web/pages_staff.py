@@ -24,7 +24,7 @@ from podium.api.deps import (
     require_organiser,
 )
 from podium.api.routes.judging import RerunDep, final_json, get_judged_submission
-from podium.crud import judging
+from podium.crud import judging, publishing
 from podium.crud.errors import InvalidInput, NotFound
 from podium.crud.roles import is_organiser
 from podium.db.models import Challenge, Submission, User
@@ -75,7 +75,7 @@ def judging_page(
         "board": board,
         "decimals": board.config.decimals if board.config else 4,
         "final": final_json(session, challenge, board.phase.name),
-        "published": judging.published(session, challenge=challenge),
+        "published": publishing.published(session, challenge=challenge),
         "audit": judging.audit_entries(session, challenge=challenge, viewer=user)[-AUDIT_SHOWN:],
         "organiser": is_organiser(session, user=user, challenge=challenge),
         **_rubric_context(session, challenge, user),
@@ -208,7 +208,7 @@ def publish(
     check_csrf(request, csrf_token)
     challenge = require_organiser(get_challenge(slug, session, user), session, user)
     ranking = final_json(session, challenge, phase)
-    judging.publish(
+    publishing.publish(
         session,
         challenge=challenge,
         actor=user,
@@ -240,5 +240,5 @@ def reveal(
     """Show the private leaderboard to everyone."""
     check_csrf(request, csrf_token)
     challenge = require_organiser(get_challenge(slug, session, user), session, user)
-    judging.reveal(session, challenge=challenge, actor=user)
+    publishing.reveal(session, challenge=challenge, actor=user)
     return _see_other(f"/challenges/{quote(slug)}/organise")

@@ -25,7 +25,7 @@ from podium.api.deps import (
     StaffChallenge,
 )
 from podium.crud import judging as crud
-from podium.crud import leaderboards, roles
+from podium.crud import leaderboards, publishing, roles
 from podium.crud.challenges import phases_of, require_challenge_by_id
 from podium.crud.errors import NotFound, PermissionDenied
 from podium.db.models import Challenge, Submission, SubmissionPublic, User
@@ -164,7 +164,7 @@ def read_final_ranking(
 ) -> dict[str, Any]:
     """The judged final ranking with both parts; staff only until it is published."""
     if not roles.is_staff(session, user=user, challenge=challenge):
-        snapshot = crud.published(session, challenge=challenge)
+        snapshot = publishing.published(session, challenge=challenge)
         if snapshot is None:
             raise PermissionDenied(
                 f"the final ranking of {challenge.slug} is not published yet; "
@@ -320,7 +320,7 @@ def publish(
     """Freeze the final ranking as a new published version that anyone can read (409 until the
     private leaderboard is revealed, unless the request says ``{"reveal": true}``)."""
     ranking = final_json(session, challenge, phase)
-    row = crud.publish(
+    row = publishing.publish(
         session,
         challenge=challenge,
         actor=user,
@@ -338,7 +338,7 @@ def read_published(
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> PublishedOut:
     """A published final ranking (default: the latest version)."""
-    row = crud.published(session, challenge=challenge, version=version)
+    row = publishing.published(session, challenge=challenge, version=version)
     if row is None:
         which = "nothing" if version is None else f"no version {version}"
         raise NotFound(f"{challenge.slug} has published {which} yet")
@@ -354,7 +354,7 @@ def _published_out(row: PublishedRanking) -> PublishedOut:
 @router.post("/challenges/{slug}/reveal", status_code=status.HTTP_204_NO_CONTENT)
 def reveal(challenge: OrganiserChallenge, session: SessionDep, user: CurrentUser) -> None:
     """Show the private leaderboard to everyone."""
-    crud.reveal(session, challenge=challenge, actor=user)
+    publishing.reveal(session, challenge=challenge, actor=user)
 
 
 @router.get("/challenges/{slug}/audit-log", response_model=list[AuditEntryOut])
