@@ -11,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from podium import __version__
 from podium.api.errors import install_error_handlers
 from podium.api.main import api_router
+from podium.api.ratelimit import RateLimits
+from podium.api.upload_guard import CappedBodies
 from podium.db.engine import create_db_engine
 from podium.db.migrate import upgrade
 from podium.settings import Settings, get_settings
@@ -44,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = create_db_engine(settings.database_url)
+    app.state.rate_limits = RateLimits.from_settings(settings)
+    # bodies are counted while they arrive; upload routes raise their own cap (upload_guard)
+    app.add_middleware(CappedBodies, max_request_kb=settings.max_request_kb)
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
     install_pages(app)  # the web pages and /static (podium.web)

@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from podium.api.ids import SubmissionId, TeamId
 from podium.crud import roles, teams
 from podium.crud.audit import audit
 from podium.crud.challenges import require_challenge
@@ -142,7 +143,9 @@ def require_judge_or_organiser(
 StaffChallenge = Annotated[Challenge, Depends(require_judge_or_organiser)]
 
 
-def get_owned_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
+def get_owned_submission(
+    submission_id: SubmissionId, session: SessionDep, user: CurrentUser
+) -> Submission:
     """The submission, for its author, its team, its challenge's staff and admins; else 404."""
     submission = session.get(Submission, submission_id)
     missing = NotFound(f"no submission {submission_id} that you can see")
@@ -162,7 +165,7 @@ def get_owned_submission(submission_id: int, session: SessionDep, user: CurrentU
 OwnedSubmission = Annotated[Submission, Depends(get_owned_submission)]
 
 
-def get_team(team_id: int, session: SessionDep, user: CurrentUser) -> Team:
+def get_team(team_id: TeamId, session: SessionDep, user: CurrentUser) -> Team:
     """A team of a challenge the caller can see (team names are public on leaderboards)."""
     team = teams.require_team(session, team_id=team_id)
     challenge = session.get(Challenge, team.challenge_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from podium.api.deps import SessionDep, StoreDep, get_challenge
+from podium.api.ratelimit import limit_login
 from podium.crud import roles, users
 from podium.crud.challenge_views import challenge_detail, challenge_public
 from podium.crud.challenges import visible_challenges
@@ -44,7 +45,7 @@ def login_page(request: Request, user: PageUser, next: str = "/") -> Response:
     return render(request, "login.html", {"next": safe_next(next), "login": "", "error": None})
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(limit_login)])
 def login(
     request: Request,
     session: SessionDep,

@@ -23,6 +23,7 @@ from podium.api.deps import (
     require_judge_or_organiser,
     require_organiser,
 )
+from podium.api.ids import SubmissionId, TeamId
 from podium.api.routes.judging import RerunDep, final_json, get_judged_submission
 from podium.crud import judging, publishing
 from podium.crud.errors import InvalidInput, NotFound
@@ -106,7 +107,7 @@ def _points(
 def score_team(
     request: Request,
     slug: str,
-    team_id: int,
+    team_id: TeamId,
     session: SessionDep,
     user: LoggedInUser,
     csrf_token: CsrfField,
@@ -140,7 +141,7 @@ def _primary(challenge: Challenge) -> str:
 def disqualify(
     request: Request,
     slug: str,
-    submission_id: int,
+    submission_id: SubmissionId,
     session: SessionDep,
     user: LoggedInUser,
     csrf_token: CsrfField,
@@ -158,7 +159,7 @@ def disqualify(
 def reinstate(
     request: Request,
     slug: str,
-    submission_id: int,
+    submission_id: SubmissionId,
     session: SessionDep,
     user: LoggedInUser,
     csrf_token: CsrfField,
@@ -175,7 +176,7 @@ def reinstate(
 def reproduce(
     request: Request,
     slug: str,
-    submission_id: int,
+    submission_id: SubmissionId,
     session: SessionDep,
     user: LoggedInUser,
     rerun: RerunDep,

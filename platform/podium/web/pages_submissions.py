@@ -21,6 +21,7 @@ from podium.api.deps import (
     require_cancel_access,
     require_rerun_access,
 )
+from podium.api.ids import SubmissionId
 from podium.crud.submission_views import access_for
 from podium.db.models import IN_FLIGHT_STATUSES
 from podium.pipeline import dispatch
@@ -36,7 +37,11 @@ BackField = Annotated[str, Form()]
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission(
-    request: Request, submission_id: int, session: SessionDep, store: StoreDep, user: LoggedInUser
+    request: Request,
+    submission_id: SubmissionId,
+    session: SessionDep,
+    store: StoreDep,
+    user: LoggedInUser,
 ) -> Response:
     """Status timeline, visible scores, and logs where the phase shows them."""
     owned = get_owned_submission(submission_id, session, user)
@@ -66,7 +71,7 @@ def my_submissions(
 @router.post("/submissions/{submission_id}/cancel")
 def cancel(
     request: Request,
-    submission_id: int,
+    submission_id: SubmissionId,
     session: SessionDep,
     user: LoggedInUser,
     csrf_token: CsrfField,
@@ -84,7 +89,7 @@ def cancel(
 @router.post("/submissions/{submission_id}/rerun")
 def rerun(
     request: Request,
-    submission_id: int,
+    submission_id: SubmissionId,
     session: SessionDep,
     settings: SettingsDep,
     user: LoggedInUser,

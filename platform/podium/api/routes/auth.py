@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from podium.api.deps import SessionDep, SettingsDep
+from podium.api.ratelimit import limit_login, limit_registration
 from podium.crud import tokens, users
 from podium.crud.errors import PermissionDenied
 from podium.db.models import Token, UserCreate, UserMe
@@ -17,7 +18,12 @@ from podium.db.types import utcnow
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", response_model=UserMe, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/register",
+    response_model=UserMe,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(limit_registration)],
+)
 def register(body: UserCreate, session: SessionDep, settings: SettingsDep) -> UserMe:
     """Create an account (username, email, password of at least 8 characters)."""
     if not settings.open_registration:
@@ -26,7 +32,7 @@ def register(body: UserCreate, session: SessionDep, settings: SettingsDep) -> Us
     return UserMe.model_validate(user)
 
 
-@router.post("/token", response_model=Token)
+@router.post("/token", response_model=Token, dependencies=[Depends(limit_login)])
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,

@@ -6,7 +6,7 @@ import shutil
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -19,14 +19,15 @@ from podium.api.deps import (
     SessionDep,
     SettingsDep,
     StoreDep,
+    require_challenge_creator,
 )
+from podium.api.upload_guard import UploadRoute, upload
 from podium.crud import challenge_views, downloads
 from podium.crud import challenges as crud
-from podium.crud.errors import TooLarge
 from podium.db.models import ChallengeDetail, ChallengePublic, ChallengeUpdate
 from podium.store import MB, safe_filename, save_upload
 
-router = APIRouter(prefix="/challenges", tags=["challenges"])
+router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UploadRoute)
 
 
 @router.get("", response_model=list[ChallengePublic])
@@ -46,18 +47,9 @@ def read_challenge(
     return challenge_views.challenge_detail(session, challenge=challenge, store=store)
 
 
-def _check_declared_size(request: Request, max_bytes: int) -> None:
-    # refuse early on the declared size; the streamed copy enforces the cap on real bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + MB:
-        raise TooLarge(
-            f"the upload is larger than the limit of {max_bytes // MB} MB; make it smaller"
-        )
-
-
 @router.post("", response_model=ChallengeDetail, status_code=status.HTTP_201_CREATED)
+@upload("max_bundle_mb", authorise=require_challenge_creator)  # caller checked before the body
 async def create_challenge(
-    request: Request,
     bundle: Annotated[UploadFile, File(description="the bundle: a zip or tar.gz archive")],
     user: ChallengeCreator,
     session: SessionDep,
@@ -67,7 +59,6 @@ async def create_challenge(
 ) -> ChallengeDetail:
     """Upload a challenge bundle; every problem with it is answered at once (422)."""
     max_bytes = settings.max_bundle_mb * MB
-    _check_declared_size(request, max_bytes)
     folder = store.new_upload_dir()
     try:
         target = folder / safe_filename(bundle.filename, "bundle.zip")

@@ -24,6 +24,7 @@ from podium.api.deps import (
     SettingsDep,
     StaffChallenge,
 )
+from podium.api.ids import MAX_ROW_ID, TeamId
 from podium.crud import judging as crud
 from podium.crud import leaderboards, publishing, roles
 from podium.crud.challenges import phases_of, require_challenge_by_id
@@ -70,7 +71,7 @@ class CriterionScore(BaseModel):
 
 
 class RubricScoresUpdate(BaseModel):
-    team_id: int
+    team_id: TeamId
     scores: list[CriterionScore] = Field(min_length=1)
 
 
@@ -335,7 +336,7 @@ def publish(
 def read_published(
     challenge: ChallengeDep,
     session: SessionDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> PublishedOut:
     """A published final ranking (default: the latest version)."""
     row = publishing.published(session, challenge=challenge, version=version)

@@ -41,6 +41,7 @@ from podium.api.deps import (
     get_challenge,
     get_optional_user,
 )
+from podium.api.ids import Offset
 from podium.api.routes import judging
 from podium.crud import leaderboards as crud
 from podium.crud.errors import InvalidInput
@@ -152,7 +153,7 @@ async def read_leaderboard(
     split: str = "public",
     format: Literal["json", "csv"] = "json",
     weights: Annotated[str | None, Query(description="e.g. rmse:4,wall_seconds:1")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> Response:
     """One phase's ranking on one split: ranks, ties, intervals, efficiency (JSON or CSV)."""

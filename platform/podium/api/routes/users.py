@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, status
 
 from podium.api.deps import AdminUser, CurrentUser, SessionDep
+from podium.api.ids import TokenId
 from podium.crud import team_views, tokens, users
 from podium.db.models import (
     ApiTokenCreate,
@@ -52,7 +53,7 @@ def create_token(body: ApiTokenCreate, user: CurrentUser, session: SessionDep) -
 
 
 @router.delete("/me/tokens/{token_id}", response_model=ApiTokenPublic)
-def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> ApiTokenPublic:
+def revoke_token(token_id: TokenId, user: CurrentUser, session: SessionDep) -> ApiTokenPublic:
     """Revoke one of the caller's tokens (it stops working at once)."""
     return ApiTokenPublic.model_validate(tokens.revoke_token(session, user=user, token_id=token_id))
 
