@@ -443,3 +443,35 @@ def _quick_build(api: docker.APIClient, dockerfile: str, tag: str | None = None)
         image = chunk.get("aux", {}).get("ID", image)
     assert image, dockerfile
     return str(image)
+
+
+@pytest.mark.parametrize("with_packages", [False, True])
+def test_the_workers_docker_proxies_never_reach_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_packages: bool
+) -> None:
+    """docker-py copies ~/.docker/config.json's proxies (often with credentials) into builds
+    unless told not to: a build sees only the package proxy, or no proxy at all."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    proxy = "http://worker:hunter2@proxy.internal:3128"
+    proxies = {"default": {"httpProxy": proxy, "httpsProxy": proxy, "noProxy": "localhost"}}
+    (config / "config.json").write_text(json.dumps({"proxies": proxies}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    client = docker.from_env()
+    assert client.api._proxy_configs.get_environment()  # the SDK did read the proxies
+    steps = ["RUN env | sort | sed 's/^/ENV-SEEN /'", 'CMD ["true"]']
+    archive = context(tmp_path / "c.tar", {"Dockerfile": dockerfile(*steps)})
+    packages = PackageAccess(client) if with_packages else None
+    image = build_image(client, archive, FAST, labels=LABELS, packages=packages)
+    try:
+        seen = [line for line in image.build_log.splitlines() if line.startswith("ENV-SEEN ")]
+        assert seen and "hunter2" not in image.build_log and "proxy.internal" not in image.build_log
+        proxied = [line for line in seen if "proxy" in line.lower()]
+        if with_packages:
+            assert proxied and all(":3128" in line for line in proxied)
+        else:
+            assert proxied == []
+        config_env = client.api.inspect_image(image.image_id)["Config"]["Env"] or []
+        assert not [entry for entry in config_env if "proxy" in entry.lower()]
+    finally:
+        client.api.remove_image(image.image_id, force=True)
