@@ -1,9 +1,10 @@
 """Registration and login are rate-limited per client address (the ``limits`` library).
 
 The allowances are settings (``register_rate_limit``, ``login_rate_limit``) in the notation of
-``limits`` ("10/minute", "3 per 2 seconds"), counted in a moving window. Counts live in memory
-by default, and in Redis when ``PODIUM_BROKER_URL`` is ``redis://`` or ``rediss://``, so every
-API process of a deployment shares them.
+``limits`` ("10/minute", "3 per 2 seconds"), counted in a moving window. Counts live in the
+process's memory by default (each API process counts on its own), and in Redis when
+``PODIUM_BROKER_URL`` is ``redis://`` or ``rediss://``, so every API process of a deployment
+shares them.
 
 The address is Starlette's ``request.client``, which uvicorn fills in. Behind a reverse proxy
 that is the proxy's address unless uvicorn runs with ``--proxy-headers`` and the proxy is

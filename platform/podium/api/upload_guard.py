@@ -8,8 +8,8 @@ even from an anonymous caller. Two pieces close that door:
   against ``max_request_kb`` unless the route raised the cap. A declared ``Content-Length`` over
   the cap is refused (413) on the first read, before a byte is taken; a body without one
   (chunked) is cut off (413) as soon as it passes the cap. Any answer given while the body is
-  unread or cut off carries ``Connection: close``, so the server drops the connection instead
-  of draining the rest.
+  unread or cut off carries ``Connection: close`` (HTTP/1), so the server drops the connection
+  instead of draining the rest.
 * :class:`UploadRoute` runs an endpoint marked ``@upload(...)`` only after its caller passed the
   API's own checks (``get_current_user`` on the bearer token, then the route's ``authorise``
   rule): 401 or 403 without reading the body. Then it raises the body cap to the route's
@@ -123,6 +123,7 @@ class CappedBodies:
             return
         limit = BodyLimit.for_scope(scope, self.max_request_kb)
         scope[SCOPE_KEY] = limit
+        http1 = scope.get("http_version", "1.1") in ("1.0", "1.1")  # HTTP/2 has no Connection
 
         async def capped_receive() -> Message:
             limit.check_declared()  # before a byte is read
@@ -131,7 +132,7 @@ class CappedBodies:
             return message
 
         async def closing_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and limit.must_close:
+            if message["type"] == "http.response.start" and http1 and limit.must_close:
                 headers = [*message.get("headers", []), (b"connection", b"close")]
                 message = {**message, "headers": headers}
             await send(message)
