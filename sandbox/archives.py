@@ -47,6 +47,9 @@ _READ_ERRORS = (
     RuntimeError,
 )
 
+# Python 3.11.4+ (PEP 706); Debian 12's own Python 3.11.2 has no such filter, and Podium's
+# own checks below are the first opinion anyway
+_DATA_FILTER = getattr(tarfile, "data_filter", None)
 _FILTER_VERDICTS = {
     "AbsolutePathError": "has an absolute path",
     "OutsideDestinationError": "would land outside the archive's folder (path traversal)",
@@ -165,7 +168,8 @@ def _tar_entries(walker: TarStream, dest: Path, limits: ArchiveLimits) -> list[_
     for member in walker:  # the walker counts every header against limits.max_entries
         entry = _tar_entry(member, limits)
         try:  # a second opinion; its message would show host paths, so only its verdict
-            tarfile.data_filter(member, str(dest))
+            if _DATA_FILTER is not None:
+                _DATA_FILTER(member, str(dest))
         except tarfile.FilterError as error:
             what = _FILTER_VERDICTS.get(type(error).__name__, "is unsafe")
             raise ArchiveError(f"archive entry {_show(member.name)} {what}; {_REPACK}") from None

@@ -86,11 +86,14 @@ def runtime_recipes(*, torch: bool) -> list[Recipe]:
     return recipes
 
 
-def download_wheels(requirements: tuple[str, ...], dest: Path) -> None:
+def download_wheels(
+    requirements: tuple[str, ...], dest: Path, *, python_version: str | None = None
+) -> None:
     """Let the build host's pip resolve and fetch wheels (with their dependencies) into ``dest``.
 
     The host's pip knows this site's indexes, proxy certificates and local wheel folders; for
-    torch it takes the local ``+cpu`` build, never PyPI's multi-GB CUDA one.
+    torch it takes the local ``+cpu`` build, never PyPI's multi-GB CUDA one. ``python_version``
+    (e.g. ``3.11.2``, the image's own) makes pip resolve markers for that Python, not the host's.
 
     Raises:
         RuntimeImageError: pip could not provide every wheel; the message quotes pip.
@@ -100,6 +103,8 @@ def download_wheels(requirements: tuple[str, ...], dest: Path) -> None:
         sys.executable, "-m", "pip", "download", "--only-binary", ":all:",
         "--dest", str(dest), *requirements,
     ]  # fmt: skip
+    if python_version:
+        cmd[4:4] = ["--python-version", python_version]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
     if done.returncode != 0:
         raise RuntimeImageError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,3 +30,19 @@ def build(
         builder = RuntimeImageBuilder(docker_client(), base=base, mirror=mirror, log=typer.echo)
         for tag, image_id in builder.build_all(torch=torch).items():
             typer.echo(f"{tag}  {image_id[:19]}")
+
+
+@app.command()
+def wheels(
+    dest: Annotated[
+        Path | None, typer.Option(help="where to put them (default: deploy/wheels)")
+    ] = None,
+) -> None:
+    """Fetch the wheels of Podium's own images with this host's pip (then: docker-compose build).
+
+    Run it from the root of a Podium clone; torch is left out (the services never import it).
+    """
+    from podium.service_images import prepare_wheels
+
+    with one_line_errors():
+        prepare_wheels(Path.cwd(), docker_client(), dest, log=typer.echo)

@@ -11,6 +11,7 @@ from podium.cli import (
     images,
     judge,
     participant,
+    platform_status,
     sandbox,
     submit,
     up,
@@ -30,6 +31,7 @@ for _area, _name in (
     (db, "db"),
     (users, "users"),
     (worker, "worker"),
+    (platform_status, "platform"),
     (up, "up"),
     (judge, "judge"),
     # the participant's commands sit at the top level: `podium login`, `podium submit`, ...

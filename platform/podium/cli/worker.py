@@ -8,6 +8,7 @@ import socket
 
 import typer
 
+from podium.cli.common import one_line_errors
 from podium.settings import get_settings
 
 app = typer.Typer(help="Run an evaluation worker.", invoke_without_command=True)
@@ -23,10 +24,16 @@ def worker(
 ) -> None:
     """Start a Celery worker (blocks; Ctrl-C stops it after the current evaluation)."""
     from podium.worker.celery_app import make_celery
+    from podium.worker.hostcheck import check_worker_host
+    from podium.worker.presence import Presence
     from podium.worker.upkeep import start_reaper
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
+    node = f"podium-{os.getpid()}@{socket.gethostname()}"
+    with one_line_errors():
+        check_worker_host(settings)
+    presence = Presence(settings, name=node, queues=queues, concurrency=concurrency).start()
     thread = start_reaper(settings) if reaper else None
     try:
         make_celery(settings).worker_main(
@@ -36,7 +43,7 @@ def worker(
                 f"--queues={queues}",
                 f"--loglevel={loglevel}",
                 f"--pool={pool}",
-                f"--hostname=podium-{os.getpid()}@{socket.gethostname()}",
+                f"--hostname={node}",
                 "--without-gossip",
                 "--without-mingle",
             ]
@@ -44,3 +51,4 @@ def worker(
     finally:
         if thread is not None:
             thread.stop()
+        presence.stop()

@@ -28,6 +28,7 @@ from podium.db.models import IN_FLIGHT_STATUSES, Challenge, Phase, Submission
 from podium.db.models.judging import Reproduction
 from podium.pipeline.context import SessionFactory
 from sandbox.docker_errors import translate_docker_errors
+from sandbox.engine_usage import disk_usage
 from sandbox.errors import SandboxError
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def evict_over_budget(
         EngineUnavailable: the engine could not be reached.
     """
     with translate_docker_errors("measuring the image store"):
-        usage = client.df()
+        usage = disk_usage(client)
     used = int(usage.get("LayersSize") or 0)
     if used <= budget_mb * _MB:
         return []

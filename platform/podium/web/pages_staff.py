@@ -17,6 +17,7 @@ from sqlmodel import Session
 from leaderboard import PRIVATE
 from podium.api.deps import (
     SessionDep,
+    SettingsDep,
     StoreDep,
     get_challenge,
     get_owned_submission,
@@ -29,6 +30,7 @@ from podium.crud import judging, publishing
 from podium.crud.errors import InvalidInput, NotFound
 from podium.crud.roles import is_organiser
 from podium.db.models import Challenge, Submission, User
+from podium.health import health_report
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
 from podium.web.pages_public import CsrfField
@@ -222,14 +224,20 @@ def publish(
 
 @router.get("/challenges/{slug}/organise", response_class=HTMLResponse)
 def organise_page(
-    request: Request, slug: str, session: SessionDep, store: StoreDep, user: LoggedInUser
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    user: LoggedInUser,
 ) -> Response:
-    """Queue state, every submission with re-run and cancel, the reveal switch."""
+    """Queue state, every submission with re-run and cancel, the reveal switch, the platform."""
     challenge = require_organiser(get_challenge(slug, session, user), session, user)
     context = {
         "challenge": challenge,
         "counts": status_counts(session, challenge=challenge),
         "rows": submissions_of_challenge(session, challenge=challenge, store=store),
+        "platform": health_report(session, settings, user),
     }
     return render(request, "organise.html", context)
 
