@@ -19,7 +19,6 @@ asked. Nothing of a failed build is kept; a successful one keeps only the result
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -36,19 +35,16 @@ import docker.utils
 import requests
 
 from sandbox.archives import ArchiveLimits, safe_extract
+from sandbox.build_cgroup import BuildCgroup
 from sandbox.build_network import NO_NETWORK, BuildNetwork, PackageAccess
-from sandbox.cgroups import CgroupProbe
+from sandbox.build_result import discard, verify_result
+from sandbox.build_steps import StepReader, short_id
 from sandbox.docker_errors import translate_docker_errors
-from sandbox.dockerfile import RUNTIME_IMAGES, DockerfileCheck, check_dockerfile, step_matches
+from sandbox.dockerfile import RUNTIME_IMAGES, DockerfileCheck, check_dockerfile
 from sandbox.errors import BuildError, Cancelled, ImageError, SandboxError
-from sandbox.intake import require_entrypoint
-from sandbox.logtail import TailBuffer
 
 _MB = 1024 * 1024
 _POLL_SECONDS = 0.5
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$", re.S)
-_IMAGE_LINE = re.compile(r"^ ---> ([0-9a-f]{12})\s*$")
-_CONTAINER = re.compile(r"([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -160,36 +156,35 @@ class _BuildJob:
         build_id: str,
     ) -> None:
         self.client, self.root, self.limits, self.labels = client, root, limits, labels
-        self.network, self.check, self.bases = network, check, bases
-        self.probe = _probe(client, build_id)
-        self.log = TailBuffer(limits.log_kb * 1024)
-        self.made: list[str] = []  # short ids of the images the steps made, in order
-        self.stage_results: set[str] = set()
-        self.results: list[str] = []  # full ids the builder announced (each stage's last)
-        self.step: tuple[int, str] = (0, "")
-        self.awaiting_base = False
+        self.network, self.bases = network, bases
+        self.cgroup = BuildCgroup.for_engine(client, build_id)
+        self.steps = StepReader(check, bases, 1 if labels else 0, limits.log_kb)
         self.stopped: str | None = None  # why the watch stopped the build
-        self.refusal: str | None = None  # why the stream check refused it
-        self.error: str | None = None  # the builder's own error
         self.exception: BaseException | None = None
         self.responses: list[requests.Response] = []
 
     def run(self, cancel: threading.Event | None) -> BuiltImage:
         started = time.monotonic()
-        self.probe.limit_processes(self.limits.processes)
+        self.cgroup.limit_processes(self.limits.processes)
         try:
             self._build_and_watch(cancel, started)
             image_id = self._outcome()
-            self._verify(image_id)
+            verify_result(
+                self.client, image_id, self.bases, set(self.steps.made),
+                image_mb=self.limits.image_mb, layer_mb=self.limits.layer_mb,
+            )  # fmt: skip
         except BaseException:
-            self._discard(keep=None)
+            discard(self.client, self._everything(), keep=None, spare=self.bases.values())
             raise
         finally:
-            self._remove_containers()
-            self.probe.remove()
-        self._discard(keep=image_id)
+            self.cgroup.remove_containers(self.client)
+            self.cgroup.remove()
+        discard(self.client, self._everything(), keep=image_id, spare=self.bases.values())
         seconds = round(time.monotonic() - started, 2)
-        return BuiltImage(image_id, image_id, self.log.text(), seconds)
+        return BuiltImage(image_id, image_id, self.steps.log.text(), seconds)
+
+    def _everything(self) -> list[str]:
+        return [*self.steps.made, *(short_id(result) for result in self.steps.results)]
 
     def _build_and_watch(self, cancel: threading.Event | None, started: float) -> None:
         api = _dedicated_api(self.client, self.limits.wall_seconds + 60)
@@ -207,9 +202,9 @@ class _BuildJob:
                     self._stop("timeout")
                 elif now - last_disk >= 1.0:
                     last_disk = now
-                    if self._disk_used() > self.limits.disk_mb * _MB:
+                    if self.cgroup.disk_used(self.client) > self.limits.disk_mb * _MB:
                         self._stop("disk")
-                if self.refusal is not None:
+                if self.steps.refusal is not None:
                     self._stop("refused")
                 if self.stopped:
                     self._abort(thread)
@@ -226,7 +221,7 @@ class _BuildJob:
             with suppress(Exception):
                 response.raw.shutdown()
             response.close()
-        self._remove_containers()
+        self.cgroup.remove_containers(self.client)
         thread.join(30)
 
     def _stream(self, api: docker.APIClient) -> None:
@@ -242,7 +237,7 @@ class _BuildJob:
                 )
                 api._raise_for_status(response)
                 for chunk in api._stream_helper(response, decode=True):
-                    self._record(chunk)
+                    self.steps.record(chunk)
         except Exception as error:  # handed to the watching thread
             if not self.stopped:
                 self.exception = error
@@ -262,7 +257,7 @@ class _BuildJob:
             "memswap": limits.memory_mb * _MB,
             "cpuperiod": 100_000,
             "cpuquota": int(limits.cpus * 100_000),
-            "cgroupparent": self.probe.parent,
+            "cgroupparent": self.cgroup.parent,
             "ulimits": json.dumps(
                 [
                     {"Name": "fsize", "Soft": file_bytes, "Hard": file_bytes},
@@ -271,89 +266,40 @@ class _BuildJob:
             ),
         }
 
-    def _record(self, chunk: dict[str, Any]) -> None:
-        if "stream" in chunk:
-            text = str(chunk["stream"])
-            self.log.write(text.encode("utf-8", errors="replace"))
-            self._follow(text)
-        elif "error" in chunk or "errorDetail" in chunk:
-            detail = chunk.get("errorDetail") or {}
-            message = str(detail.get("message") or chunk.get("error") or "unknown error")
-            self.error = self.error or message
-            self.log.write(f"ERROR: {message}\n".encode())
-        elif isinstance(chunk.get("aux"), dict) and "ID" in chunk["aux"]:
-            self.results.append(str(chunk["aux"]["ID"]))
-            self.stage_results.add(str(chunk["aux"]["ID"]).removeprefix("sha256:")[:12])
-        elif "status" in chunk:
-            self.log.write(f"{chunk['status']}\n".encode())
-
-    def _follow(self, text: str) -> None:
-        """Check the builder's own reading of each step against ours, as it goes."""
-        step = _STEP.match(text.strip())
-        if step:
-            index, total, said = int(step.group(1)), int(step.group(2)), step.group(3)
-            ours = self.check.instructions
-            expected = len(ours) + (1 if self.labels else 0)
-            if total != expected or (
-                index <= len(ours) and not step_matches(said, ours[index - 1])
-            ):
-                self.refusal = (
-                    "the build engine read your Dockerfile differently from the platform "
-                    f"(step {index} of {total}); write it plainly, without unusual spacing, "
-                    "escapes or line endings"
-                )
-            self.step = (index, said)
-            self.awaiting_base = index <= len(ours) and ours[index - 1].keyword == "FROM"
-            return
-        made = _IMAGE_LINE.match(text)
-        if made is None:
-            return
-        short = made.group(1)
-        if self.awaiting_base:
-            self.awaiting_base = False
-            if short not in self.bases.values() and short not in self.stage_results:
-                self.refusal = (
-                    f"your Dockerfile's step {self.step[0]} started from an image that is not "
-                    "one of the allowed bases; write FROM with one of "
-                    + ", ".join(sorted(self.bases))
-                )
-            return
-        self.made.append(short)
-
     def _outcome(self) -> str:
         """The built image's id, or the error that explains why there is none."""
-        tail = self.log.text()
+        tail, limits, error = self.steps.log.text(), self.limits, self.steps.error
         if self.stopped == "cancelled":
             raise Cancelled("the build was cancelled")
         if self.stopped == "refused":
-            raise ImageError(self.refusal or "your build was refused")
+            raise ImageError(self.steps.refusal or "your build was refused")
         if self.stopped == "disk":
             raise BuildError(
-                f"your build wrote more than {self.limits.disk_mb} MB and was stopped; the limit "
-                f"for builds is {self.limits.disk_mb} MB: leave data and caches out of the image",
+                f"your build wrote more than {limits.disk_mb} MB and was stopped; the limit "
+                f"for builds is {limits.disk_mb} MB: leave data and caches out of the image",
                 "",
             )
         limit_hit = self._limit_hit()
-        if limit_hit is not None and (self.stopped == "timeout" or self.error is not None):
+        if limit_hit is not None and (self.stopped == "timeout" or error is not None):
             raise BuildError(limit_hit, tail)
         if self.stopped == "timeout":
             raise BuildError(
-                f"your build ran longer than {self.limits.wall_seconds} s and was stopped; "
+                f"your build ran longer than {limits.wall_seconds} s and was stopped; "
                 "make it faster (fewer or smaller dependencies) or build the image "
                 "yourself and submit it with docker save",
                 tail,
             )
-        if self.error is not None:
-            raise BuildError(self._explain(self.error), tail)
+        if error is not None:
+            raise BuildError(_explain(error, limits.layer_mb), tail)
         if self.exception is not None:
             raise self.exception
-        if not self.results:
+        if not self.steps.results:
             raise BuildError("your build ended without producing an image; see the build log", tail)
-        return self.results[-1]
+        return self.steps.results[-1]
 
     def _limit_hit(self) -> str | None:
         """The process or memory limit the build ran into, said plainly; None if neither."""
-        usage = self.probe.read()
+        usage = self.cgroup.read()
         limits = self.limits
         if usage.peak_processes is not None and usage.peak_processes >= limits.processes:
             return (
@@ -368,127 +314,15 @@ class _BuildJob:
             )
         return None
 
-    def _explain(self, error: str) -> str:
-        message = " ".join(error.split())[:500]
-        if "file size limit exceeded" in message.lower() or "code: 153" in message:
-            return (
-                f"a step of your build wrote a file larger than {self.limits.layer_mb} MB; the "
-                f"limit is {self.limits.layer_mb} MB per file and per layer ({message})"
-            )
-        return f"your build failed: {message}; see the end of the build log"
 
-    def _verify(self, image_id: str) -> None:
-        """Every ancestor down to an allowed base was made by this build; sizes within caps."""
-        allowed = set(self.bases.values())
-        made = set(self.made)
-        current = image_id
-        layers: list[str] = []
-        with translate_docker_errors("checking your image", api_error=ImageError):
-            while current:
-                short = current.removeprefix("sha256:")[:12]
-                if short in allowed:
-                    break
-                if short not in made:
-                    raise ImageError(
-                        "your image does not descend from one of the allowed bases through "
-                        "layers of this build only; write FROM with one of "
-                        + ", ".join(sorted(self.bases))
-                    )
-                layers.append(current)
-                current = str(self.client.api.inspect_image(current).get("Parent") or "")
-            else:
-                raise ImageError("your image does not start from one of the allowed bases")
-            attrs = self.client.api.inspect_image(image_id)
-            history = self.client.api.history(image_id)
-        self._check_sizes(attrs, history, set(layers))
-        require_entrypoint(self.client, attrs, remove=False)
-
-    def _check_sizes(
-        self, attrs: dict[str, Any], history: list[dict[str, Any]], own: set[str]
-    ) -> None:
-        limits = self.limits
-        total = int(attrs.get("Size") or 0)
-        if total > limits.image_mb * _MB:
-            raise BuildError(
-                f"your image is {total // _MB} MB; the limit is {limits.image_mb} MB: use a "
-                "smaller base and leave data out of the image",
-                "",
-            )
-        for entry in history:
-            if entry.get("Id") in own and int(entry.get("Size") or 0) > limits.layer_mb * _MB:
-                step = " ".join(str(entry.get("CreatedBy", "")).split())[:120]
-                raise BuildError(
-                    f"a layer of your image is {int(entry['Size']) // _MB} MB ({step}); the limit "
-                    f"is {limits.layer_mb} MB per layer",
-                    "",
-                )
-
-    def _disk_used(self) -> int:
-        ids = self._containers()
-        if not ids:
-            return 0
-        with suppress(docker.errors.APIError, requests.RequestException):
-            listed = self.client.api.containers(all=True, filters={"id": ids}, size=True)
-            return sum(int(c.get("SizeRw") or 0) for c in listed)
-        return 0
-
-    def _containers(self) -> list[str]:
-        """The build's step containers, found under its parent cgroup."""
-        found: set[str] = set()
-        for directory in self.probe.directories():
-            with suppress(OSError):
-                for child in directory.iterdir():
-                    match = _CONTAINER.search(child.name)
-                    if match and child.is_dir():
-                        found.add(match.group(1))
-        return sorted(found)
-
-    def _remove_containers(self) -> None:
-        for container in self._containers():
-            with suppress(docker.errors.APIError, requests.RequestException):
-                self.client.api.remove_container(container, force=True, v=True)
-
-    def _discard(self, keep: str | None) -> None:
-        """Remove what the build made, except the image ``keep`` and its ancestors."""
-        kept: set[str] = set()
-        if keep is not None:
-            kept.add(keep.removeprefix("sha256:")[:12])
-            with suppress(docker.errors.APIError, requests.RequestException):
-                for entry in self.client.api.history(keep):
-                    kept.add(str(entry.get("Id", "")).removeprefix("sha256:")[:12])
-        extra = [r.removeprefix("sha256:")[:12] for r in self.results]
-        for short in reversed([*self.made, *extra]):
-            if short in kept or short in self.bases.values():
-                continue
-            with suppress(docker.errors.APIError, requests.RequestException):
-                self.client.api.remove_image(short, force=False)
-
-
-def _probe(client: docker.DockerClient, build_id: str) -> _BuildCgroup:
-    with translate_docker_errors("asking the Docker engine for its settings"):
-        info = client.info()
-    return _BuildCgroup(
-        f"build-{build_id}",
-        driver=str(info.get("CgroupDriver", "cgroupfs")),
-        version=str(info.get("CgroupVersion", "1")),
-    )
-
-
-class _BuildCgroup(CgroupProbe):
-    """The build's parent cgroup: its steps' process limit lives here (the API has none)."""
-
-    def limit_processes(self, processes: int) -> None:
-        """Write ``pids.max`` where this host lets us.
-
-        An ``nproc`` ulimit is no substitute: steps run as root, and the kernel counts every
-        process of root on the host against it.
-        """
-        if self.driver == "systemd":
-            return
-        base = self.root / self.relative if self.version == "2" else self._v1("pids")
-        with suppress(OSError):
-            base.mkdir(parents=True, exist_ok=True)
-            (base / "pids.max").write_text(str(processes))
+def _explain(error: str, layer_mb: int) -> str:
+    message = " ".join(error.split())[:500]
+    if "file size limit exceeded" in message.lower() or "code: 153" in message:
+        return (
+            f"a step of your build wrote a file larger than {layer_mb} MB; the limit is "
+            f"{layer_mb} MB per file and per layer ({message})"
+        )
+    return f"your build failed: {message}; see the end of the build log"
 
 
 def _read_dockerfile(root: Path) -> str:

@@ -29,7 +29,10 @@ import docker.errors
 import pytest
 
 from sandbox.build_network import PackageAccess
+from sandbox.build_result import verify_result
+from sandbox.build_steps import StepReader
 from sandbox.building import BuildLimits, BuiltImage, build_image
+from sandbox.dockerfile import check_dockerfile
 from sandbox.errors import ArchiveError, BuildError, Cancelled, ImageError
 
 pytestmark = pytest.mark.docker
@@ -172,37 +175,27 @@ def test_builder_reads_tricky_dockerfiles_as_the_check_does(build: Build) -> Non
     assert "Step 2/4 : RUN echo one   two" in image.build_log
 
 
-def test_step_reading_mismatch_stops_the_build(docker_client: docker.DockerClient) -> None:
-    from sandbox.build_network import NO_NETWORK
-    from sandbox.building import _BuildJob
-    from sandbox.dockerfile import check_dockerfile
-
+def test_step_reading_mismatch_stops_the_build() -> None:
     check = check_dockerfile(dockerfile('CMD ["true"]'), [BASE])
-    job = _BuildJob(docker_client, Path("/nonexistent"), FAST, {}, NO_NETWORK, check,
-                    {BASE: "c965ef8053bc"}, "unit")  # fmt: skip
-    job._follow("Step 1/2 : FROM podium/runtime-python:3.11")
-    job._follow(" ---> 0123456789ab\n")  # the engine resolved something else
-    assert job.refusal is not None and "not one of the allowed bases" in job.refusal
-    job = _BuildJob(docker_client, Path("/nonexistent"), FAST, {}, NO_NETWORK, check,
-                    {BASE: "c965ef8053bc"}, "unit")  # fmt: skip
-    job._follow("Step 1/3 : FROM podium/runtime-python:3.11")
-    assert job.refusal is not None and "read your Dockerfile differently" in job.refusal
+    steps = StepReader(check, {BASE: "c965ef8053bc"}, extra_steps=0, log_kb=16)
+    steps.record({"stream": f"Step 1/2 : FROM {BASE}"})
+    steps.record({"stream": " ---> 0123456789ab\n"})  # the engine resolved something else
+    assert steps.refusal is not None and "not one of the allowed bases" in steps.refusal
+    steps = StepReader(check, {BASE: "c965ef8053bc"}, extra_steps=0, log_kb=16)
+    steps.record({"stream": f"Step 1/3 : FROM {BASE}"})  # the engine counts another step
+    assert steps.refusal is not None and "read your Dockerfile differently" in steps.refusal
 
 
 def test_result_must_descend_through_its_own_layers(
     build: Build, docker_client: docker.DockerClient
 ) -> None:
-    from sandbox.build_network import NO_NETWORK
-    from sandbox.building import _BuildJob
-    from sandbox.dockerfile import check_dockerfile
-
     image = build(GOOD)
-    check = check_dockerfile(GOOD["Dockerfile"], [BASE])
     base_id = docker_client.api.inspect_image(BASE)["Id"][7:19]
-    job = _BuildJob(docker_client, Path("/nonexistent"), FAST, {}, NO_NETWORK, check,
-                    {BASE: base_id}, "unit")  # fmt: skip
     with pytest.raises(ImageError, match="through layers of this build only"):
-        job._verify(image.image_id)  # none of its layers were made by this job
+        verify_result(  # none of its layers were made by "this" build
+            docker_client, image.image_id, {BASE: base_id}, made=set(), image_mb=10**5,
+            layer_mb=10**5,
+        )  # fmt: skip
 
 
 def test_failing_step_gives_its_log(build: Build) -> None:
