@@ -12,16 +12,19 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
-from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session, col, select
 
 from challenges.examples import EXAMPLES_DIR, SLUGS
+from podium.cli.columns import board_notes, board_rows, leaderboard_columns
+from podium.cli.tables import field, is_terminal, print_table, render, terminal_width
 from podium.crud.challenges import get_challenge_by_slug
 from podium.crud.roles import grant_role
 from podium.crud.users import create_user, get_user_by_username
@@ -94,13 +97,16 @@ def _judge_every_example(session: Session, judge: User) -> None:
 
 
 def _print_accounts(console: Console, accounts: list[Account]) -> None:
-    table = Table(title="Demo accounts (log in at /login)")
-    for column in ("role", "username", "password"):
-        table.add_column(column)
-    for account in accounts:
-        shown = account.password or "(printed when it was created)"
-        table.add_row(account.role, account.username, shown)
-    console.print(table)
+    rows = [
+        {
+            "role": a.role,
+            "username": a.username,
+            "password": a.password or "(printed when it was created)",
+        }
+        for a in accounts
+    ]
+    columns = [field("role"), field("username"), field("password")]
+    print_table("Demo accounts (log in at /login)", columns, rows, file=console.file)
     if any(a.password for a in accounts):
         console.print("[bold]These passwords are shown once; note them now.[/]")
 
@@ -124,17 +130,27 @@ def _submit_hostile(session: Session, settings: Settings, student: User) -> list
 
 
 def follow(session: Session, ids: list[int], console: Console) -> None:
-    """Show each submission's status live until all have ended (or the time is up)."""
+    """Show each submission's status until all have ended (or the time is up): live on a
+    terminal; elsewhere (a log) once, at the end, as a plain table."""
     if not ids:
         return
     deadline = time.monotonic() + FOLLOW_SECONDS
-    with Live(_status_table(session, ids), console=console, refresh_per_second=2) as live:
-        while time.monotonic() < deadline:
-            table = _status_table(session, ids)
-            live.update(table)
-            if all(row.status in TERMINAL_STATUSES for row in _rows(session, ids)):
-                break
-            time.sleep(1)
+    if not is_terminal(console.file):
+        # rich's Live leaves a log's last line open: the next title would join its border
+        _wait(session, ids, deadline, lambda: None)
+        print_table(STATUS_TITLE, STATUS_COLUMNS, _status_rows(session, ids), file=console.file)
+        return
+    with Live(_status_view(session, ids, console), console=console, refresh_per_second=2) as live:
+        _wait(session, ids, deadline, lambda: live.update(_status_view(session, ids, console)))
+    console.line()  # Live ends its last line on a terminal; a blank line separates the next
+
+
+def _wait(session: Session, ids: list[int], deadline: float, tick: Callable[[], None]) -> None:
+    while time.monotonic() < deadline:
+        tick()
+        if all(row.status in TERMINAL_STATUSES for row in _rows(session, ids)):
+            return
+        time.sleep(1)
 
 
 def _rows(session: Session, ids: list[int]) -> list[Submission]:
@@ -143,17 +159,31 @@ def _rows(session: Session, ids: list[int]) -> list[Submission]:
     return list(session.exec(query).all())
 
 
-def _status_table(session: Session, ids: list[int]) -> Table:
-    table = Table(title="Demo submissions")
-    for column in ("id", "challenge", "file", "status", "reason"):
-        table.add_column(column, overflow="fold")
-    slugs = {c: get_slug(session, c) for c in {s.challenge_id for s in _rows(session, ids)}}
-    for row in _rows(session, ids):
-        table.add_row(
-            str(row.id), slugs[row.challenge_id], row.filename, row.status.value,
-            (row.reason or "")[:120],
-        )  # fmt: skip
-    return table
+STATUS_TITLE = "Demo submissions"
+STATUS_COLUMNS = [
+    field("id", justify="right"),
+    field("challenge"),
+    field("status"),
+    field("reason", priority=1, min_width=16),
+    field("file", priority=2, min_width=12),
+]
+
+
+def _status_rows(session: Session, ids: list[int]) -> list[dict[str, object]]:
+    rows = _rows(session, ids)
+    slugs = {c: get_slug(session, c) for c in {s.challenge_id for s in rows}}
+    return [
+        {"id": r.id, "challenge": slugs[r.challenge_id], "file": r.filename,
+         "status": r.status.value, "reason": r.reason}
+        for r in rows
+    ]  # fmt: skip
+
+
+def _status_view(session: Session, ids: list[int], console: Console) -> Group:
+    """The live status table (on a terminal), fitted like every other table."""
+    width = terminal_width(console.file)
+    table, _ = render(STATUS_COLUMNS, _status_rows(session, ids), width=width, terminal=True)
+    return Group(Text(STATUS_TITLE, style="bold"), table)
 
 
 def get_slug(session: Session, challenge_id: int) -> str:
@@ -163,33 +193,19 @@ def get_slug(session: Session, challenge_id: int) -> str:
 
 
 def print_leaderboards(base_url: str, console: Console) -> None:
-    """Print each example's public leaderboard as a participant sees it, through the API."""
+    """Print each example's public leaderboard as a participant sees it, through the API, as
+    `podium leaderboard` prints it (one blank line after each)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for slug in SLUGS:
             answer = client.get(f"/api/v1/challenges/{slug}/leaderboard")
             if answer.status_code != 200:
-                console.print(f"{slug}: leaderboard unavailable ({answer.json().get('detail')})")
+                detail = answer.json().get("detail")
+                console.print(f"{slug}: leaderboard unavailable ({detail})", markup=False)
+                console.print()
                 continue
-            console.print(_board_table(slug, answer.json()))
-
-
-def _board_table(slug: str, board: dict[str, object]) -> Table:
-    primary = str(board.get("primary", ""))
-    table = Table(title=f"{slug}: {board.get('phase')} phase, {board.get('split')} split")
-    for column in ("rank", "team", primary, "95% interval", "wall s"):
-        table.add_column(column)
-    entries = board.get("entries")
-    for entry in entries if isinstance(entries, list) else []:
-        interval = entry.get("interval") or {}
-        efficiency = entry.get("efficiency") or {}
-        rank = entry.get("rank")
-        score = (entry.get("scores") or {}).get(primary)
-        wall = efficiency.get("wall_seconds")
-        table.add_row(
-            "B" if entry.get("baseline") else str(rank or "-"),
-            str(entry.get("team")),
-            "no valid score" if score is None else str(score),
-            f"[{interval.get('low')}, {interval.get('high')}]" if interval else "",
-            "" if wall is None else f"{wall:.2f}",
-        )
-    return table
+            board = answer.json()
+            rows = board_rows(board)
+            title = f"{slug}: {board.get('phase')} phase, {board.get('split')} split"
+            notes = board_notes(rows, board)
+            columns = leaderboard_columns(board)
+            print_table(title, columns, rows, notes=notes, file=console.file)

@@ -27,7 +27,7 @@ def test_show_prints_phases_metrics_limits_and_files(
     out = result.stdout
     assert "metrics: roc_auc (primary); also f1, accuracy" in out
     assert "development" in out and "2026-01-01 00:00" in out and "final" in out
-    assert "wall_seconds 120, memory_mb 1024, cpus 1" in out
+    assert "120 s wall, 1024 MB, 1 CPU" in out
     assert "train" in out and "starting-kit" in out and "398 labelled patients" in out
     assert "hidden" not in out.lower()
 

@@ -46,7 +46,7 @@ def test_a_judge_lists_scores_disqualifies_and_publishes(
     assert listed.exit_code == 0, listed.output
     row = next(line for line in listed.stdout.splitlines() if f" {submission_id} " in line)
     assert "ada" in row  # the participant's personal team is named after them
-    team = re.search(r"│\s*\d+\s*│\s*(\S+)\s*│", row)
+    team = re.match(r"\s*\d+  (\S+)  ", row)  # plain columns when not a terminal
     assert team
     scored = cli(
         "judge", "score", SLUG, "--team", team.group(1), "--criterion", "report",

@@ -7,43 +7,35 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from challenges import Bundle, load_bundle, validate_bundle
 from challenges.advisories import bundle_warnings
 from challenges.errors import ChallengeError
 from challenges.paths import size_bytes
+from podium.cli.figures import printable, size_text
+from podium.cli.tables import JsonOption, WideOption, field, print_json, print_table
 
 app = typer.Typer(help="Check challenge bundles and build the example challenges' data.")
 
 
-def _size(num_bytes: int) -> str:
-    value = float(num_bytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+SUMMARY_COLUMNS = [field("item"), field("value")]
 
 
-def _summary(bundle: Bundle) -> Table:
+def _summary(bundle: Bundle) -> list[dict[str, str]]:
     spec = bundle.spec
-    table = Table(title=f"{spec.slug}: {spec.title}", show_header=True)
-    table.add_column("item")
-    table.add_column("value")
-    table.add_row("metrics", ", ".join(spec.metrics.names))
+    rows = [("metrics", ", ".join(spec.metrics.names))]
     for phase in spec.phases:
         window = f"{phase.start:%Y-%m-%d} -> {phase.end:%Y-%m-%d}"
-        table.add_row(f"phase {phase.name}", f"{window}, data {phase.data}")
+        rows.append((f"phase {phase.name}", f"{window}, data {phase.data}"))
     for name, path in bundle.public_files().items():
-        table.add_row(f"public {name}", _size(size_bytes(path)))
+        rows.append((f"public {name}", size_text(size_bytes(path))))
     for key, hidden in spec.data.hidden.items():
         paths = [hidden.inputs] if isinstance(hidden.inputs, str) else hidden.inputs
         inputs = sum(size_bytes(bundle.path(p)) for p in paths)
         labels = size_bytes(bundle.path(hidden.labels))
-        table.add_row(f"hidden {key}", f"inputs {_size(inputs)}, labels {_size(labels)}")
-    table.add_row("baselines", ", ".join(b.name for b in spec.baselines) or "none")
-    return table
+        rows.append((f"hidden {key}", f"inputs {size_text(inputs)}, labels {size_text(labels)}"))
+    rows.append(("baselines", ", ".join(b.name for b in spec.baselines) or "none"))
+    return [{"item": item, "value": value} for item, value in rows]
 
 
 @app.command()
@@ -61,7 +53,8 @@ def validate(
         raise typer.Exit(1)
     try:
         with load_bundle(path) as bundle:
-            console.print(_summary(bundle))
+            title = f"{bundle.spec.slug}: {bundle.spec.title}"
+            print_table(title, SUMMARY_COLUMNS, _summary(bundle))
             warnings = bundle_warnings(bundle)
     except ChallengeError as exc:
         console.print(str(exc), markup=False)
@@ -97,57 +90,30 @@ def build_examples(
 
 
 @app.command()
-def show(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+def show(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    wide: WideOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """A challenge's summary, phases with dates, metrics, limits and public files."""
+    from podium.cli import columns
     from podium.cli.remote import connect, console, expect_dict, handled
 
     with handled(), connect() as client:
         detail = expect_dict(client.get(f"/challenges/{slug}"))
-    console.print(f"[bold]{detail.get('title')}[/] ({detail.get('slug')})")
-    console.print(str(detail.get("summary", "")), markup=False)
+    if as_json:
+        print_json(detail)
+        return
+    console.print(printable(f"{detail.get('title')} ({detail.get('slug')})"), markup=False)
+    console.print(printable(str(detail.get("summary", ""))), markup=False)
     metrics = detail.get("metrics") or {}
-    secondary = ", ".join(metrics.get("secondary") or []) or "none"
-    console.print(f"metrics: {metrics.get('primary')} (primary); also {secondary}")
-    console.print(_phases_table(detail.get("phases") or []))
-    console.print(_files_table(detail.get("data") or []))
-
-
-def _phases_table(phases: list[dict[str, object]]) -> Table:
-    from podium.cli.remote import when
-
-    table = Table(title="phases")
-    for name in ("phase", "start", "end", "kinds", "limits"):
-        table.add_column(name)
-    for phase in phases:
-        raw = phase.get("limits")
-        limits = raw if isinstance(raw, dict) else {}
-        shown = ", ".join(
-            f"{k} {limits[k]}" for k in ("wall_seconds", "memory_mb", "cpus", "gpu") if k in limits
-        )
-        kinds = phase.get("submission_kinds")
-        table.add_row(
-            str(phase.get("name")),
-            when(phase.get("start")),
-            when(phase.get("end")),
-            ", ".join(str(k) for k in kinds) if isinstance(kinds, list) else "-",
-            shown or "-",
-        )
-    return table
-
-
-def _files_table(files: list[dict[str, object]]) -> Table:
-    table = Table(title="public files (podium download SLUG)")
-    for name in ("name", "kind", "size", "description"):
-        table.add_column(name)
-    for item in files:
-        size = item.get("size_bytes")
-        table.add_row(
-            str(item.get("name")),
-            str(item.get("kind")),
-            _size(size) if isinstance(size, int) else "-",
-            str(item.get("description") or ""),
-        )
-    return table
+    secondary = ", ".join(map(str, metrics.get("secondary") or [])) or "none"
+    line = f"metrics: {metrics.get('primary')} (primary); also {secondary}"
+    console.print(printable(line) + "\n", markup=False)
+    phases = [p for p in detail.get("phases") or [] if isinstance(p, dict)]
+    print_table("phases", columns.PHASE_COLUMNS, phases, wide=wide)
+    files = [f for f in detail.get("data") or [] if isinstance(f, dict)]
+    print_table("public files (podium download SLUG)", columns.FILE_COLUMNS, files, wide=wide)
 
 
 def _zip_bundle(folder: Path, work_dir: Path) -> Path:

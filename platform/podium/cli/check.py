@@ -23,6 +23,7 @@ from evaluators.errors import InvalidPredictions
 from evaluators.evaluate import ScoreReport
 from podium.cli.artifacts import Artifact, ArtifactError, choose, local_image, pack_context
 from podium.cli.common import docker_client, fail
+from podium.cli.figures import NONE, interval_text, megabytes_text, score_text, seconds_text
 from podium.cli.participant import _api_path, work_dir
 from podium.cli.remote import connect, console, expect_dict, handled
 from podium.cli.validation import (
@@ -80,7 +81,7 @@ def check(
             report = data.score(Path(tmp) / "output", SandboxRunner(client))
         except InvalidPredictions as exc:
             fail(f"the predictions are not valid: {exc}")
-        report_scores(report)
+        report_scores(report, data.decimals)
 
 
 def validation_set(
@@ -205,22 +206,22 @@ def report_run(result: RunResult) -> None:
     """The run's status, measurements and, when it failed, the tail of its stderr."""
     console.print(f"status: {result.status.value}: {result.message}")
     for name, value, unit in (
-        ("wall time", result.wall_seconds, "s"),
-        ("cpu time", result.cpu_seconds, "s"),
-        ("peak memory", result.peak_memory_mb, "MB"),
+        ("wall time", seconds_text(result.wall_seconds), "s"),
+        ("cpu time", seconds_text(result.cpu_seconds), "s"),
+        ("peak memory", megabytes_text(result.peak_memory_mb), "MB"),
     ):
-        console.print(f"  {name}: {'n/a' if value is None else f'{value:.2f} {unit}'}")
+        console.print(f"  {name}: {'n/a' if value == NONE else f'{value} {unit}'}")
     if not result.succeeded and result.stderr_tail:
         console.print("--- stderr (tail) ---", style="dim")
         console.print(result.stderr_tail, markup=False)
 
 
-def report_scores(report: ScoreReport) -> None:
-    """The scores on the whole validation set, primary metric first."""
+def report_scores(report: ScoreReport, decimals: int) -> None:
+    """The scores on the whole validation set, primary metric first, at ``decimals``."""
     scores = report.splits.get("all", {})
     for name, value in scores.items():
         star = " (primary)" if name == report.primary else ""
-        interval = ""
-        if value.ci_low is not None and value.ci_high is not None:
-            interval = f"  95% CI [{value.ci_low}, {value.ci_high}]"
-        console.print(f"{name}{star}: {value.value}{interval}  ({value.n_rows} rows)")
+        bounds = interval_text({"low": value.ci_low, "high": value.ci_high}, decimals)
+        interval = "" if bounds == NONE else f"  95% CI {bounds}"
+        shown = score_text(value.value, decimals)
+        console.print(f"{name}{star}: {shown}{interval}  ({value.n_rows} rows)", markup=False)

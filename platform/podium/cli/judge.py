@@ -6,29 +6,30 @@ from typing import Annotated, Any
 
 import typer
 
+from podium.cli import columns
 from podium.cli.client import ApiError, PodiumClient
-from podium.cli.participant import flatten_entry, leaderboard_columns
-from podium.cli.remote import as_rows, connect, console, handled, rows_table
+from podium.cli.remote import as_rows, connect, console, expect_dict, handled
+from podium.cli.tables import JsonOption, WideOption, print_json, print_table
 
 app = typer.Typer(help="Judge a challenge: all submissions, rubric scores, final ranking.")
 
 
 @app.command("list")
-def list_submissions(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+def list_submissions(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    wide: WideOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Every team's submissions to a challenge."""
     with handled(), connect() as client:
-        items = as_rows(client.get(f"/challenges/{slug}/submissions"))
-    columns = [
-        "id",
-        "team_name",
-        "team_id",
-        "phase",
-        "created_at",
-        "kind",
-        "status",
-        "disqualified",
-    ]
-    console.print(rows_table(f"all submissions to {slug}", items, columns))
+        answer = client.get(f"/challenges/{slug}/submissions")
+        items = as_rows(answer)
+    if as_json:
+        print_json(answer)
+        return
+    notes = columns.page_notes(answer, len(items), "submissions (newest first)")
+    table = columns.submission_columns(staff=True)
+    print_table(f"all submissions to {slug}", table, items, wide=wide, notes=notes)
 
 
 @app.command()
@@ -104,12 +105,21 @@ def publish(
 
 
 @app.command()
-def ranking(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+def ranking(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    wide: WideOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show the final ranking (judges before publication, everyone after)."""
     with handled(), connect() as client:
-        answer = client.get(f"/challenges/{slug}/final-ranking")
-    rows = [flatten_entry(e) for e in as_rows(answer)]
-    console.print(rows_table(f"{slug} final ranking", rows, leaderboard_columns(rows)))
+        answer = expect_dict(client.get(f"/challenges/{slug}/final-ranking"))
+    if as_json:
+        print_json(answer)
+        return
+    rows = columns.final_rows(answer)
+    split = answer.get("split", "private")
+    title = f"{slug} final ranking ({split}, phase {answer.get('phase')})"
+    print_table(title, columns.final_columns(answer), rows, wide=wide)
 
 
 def _outcome(what: str, answer: Any) -> str:

@@ -10,8 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
-from podium.cli.client import API_PREFIX, PodiumClient
+from podium.cli import columns
+from podium.cli.client import API_PREFIX, ApiError, PodiumClient
+from podium.cli.common import fail
 from podium.cli.config import CliConfig, forget_token, load_config, normalise_server, save_config
+from podium.cli.figures import decimals_of, printable, score_line, timings_line, when
 from podium.cli.remote import (
     Transfer,
     as_rows,
@@ -19,11 +22,9 @@ from podium.cli.remote import (
     console,
     expect_dict,
     handled,
-    rows_table,
-    score_line,
     transfers,
-    when,
 )
+from podium.cli.tables import JsonOption, WideOption, print_json, print_table
 from sandbox.archives import ArchiveLimits, safe_extract
 
 app = typer.Typer()
@@ -57,22 +58,15 @@ def logout() -> None:
 
 
 @app.command("challenges")
-def list_challenges() -> None:
+def list_challenges(wide: WideOption = False, as_json: JsonOption = False) -> None:
     """List the challenges you can see."""
     with handled(), connect() as client:
-        items = as_rows(client.get("/challenges"))
-    rows = [
-        {
-            "slug": c.get("slug"),
-            "title": c.get("title"),
-            "phases": ", ".join(
-                f"{p.get('name')} (ends {when(p.get('end'))})" for p in c.get("phases") or []
-            ),
-            "tags": ", ".join(c.get("tags") or []),
-        }
-        for c in items
-    ]
-    console.print(rows_table("challenges", rows, ["slug", "title", "phases", "tags"]))
+        answer = client.get("/challenges")
+        items = as_rows(answer)
+    if as_json:
+        print_json(answer)
+        return
+    print_table("challenges", columns.CHALLENGE_COLUMNS, items, wide=wide)
 
 
 def _api_path(url: str) -> str:
@@ -130,33 +124,54 @@ def _has_kit(detail: dict[str, Any]) -> bool:
 
 
 @app.command()
-def status(submission_id: Annotated[int, typer.Argument(help="the submission's id")]) -> None:
+def status(
+    submission_id: Annotated[int, typer.Argument(help="the submission's id")],
+    wide: WideOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show a submission's status, scores and history."""
     with handled(), connect() as client:
         item = expect_dict(client.get(f"/submissions/{submission_id}"))
-    show_submission(item)
+        if as_json:
+            print_json(item)
+            return
+        decimals = challenge_decimals(client, item.get("challenge"))
+    show_submission(item, decimals, wide=wide)
 
 
-def show_submission(item: dict[str, Any]) -> None:
-    """Print a submission as the API returns it."""
-    console.print(f"submission {item.get('id')}: {item.get('status')}")
+def challenge_decimals(client: PodiumClient, slug: Any) -> int:
+    """The challenge's ``metrics.decimals`` (scores are shown at it), 4 when unknown.
+
+    A submission's answer does not carry it, and its challenge's staff get unrounded scores.
+    """
+    if not isinstance(slug, str) or not slug:
+        return decimals_of(None)
+    try:
+        return decimals_of(client.get(f"/challenges/{slug}"))
+    except ApiError:
+        return decimals_of(None)
+
+
+def show_submission(item: dict[str, Any], decimals: int, *, wide: bool = False) -> None:
+    """Print a submission as the API returns it, scores at ``decimals``."""
+    # names, reasons and descriptions are shown as written: never as markup or escape codes
+    lines = [f"submission {item.get('id')}: {printable(str(item.get('status')))}"]
     for key in ("challenge", "phase", "team_name", "kind", "filename", "description", "reason"):
         if item.get(key):
-            console.print(f"  {key}: {item[key]}")
-    console.print(f"  submitted: {when(item.get('created_at'))}")
-    console.print(f"  scores: {score_line(item.get('scores'))}")
-    timings = item.get("timings")
-    if isinstance(timings, dict) and timings.get("wall_seconds") is not None:
-        console.print(
-            f"  timings: {timings.get('wall_seconds')} s wall, "
-            f"{timings.get('peak_memory_mb')} MB peak memory"
-        )
+            lines.append(f"  {key}: {printable(str(item[key]))}")
+    lines.append(f"  submitted: {when(item.get('created_at'))}")
+    lines.append(f"  scores: {score_line(item.get('scores'), decimals)}")
+    timings = timings_line(item.get("timings"))
+    if timings is not None:
+        lines.append(f"  timings: {timings}")
     if item.get("disqualified"):
-        console.print(f"  disqualified: {item.get('disqualified_reason') or 'yes'}")
+        lines.append(f"  disqualified: {printable(str(item.get('disqualified_reason') or 'yes'))}")
+    for line in lines:
+        console.print(line, markup=False)
     events = item.get("events") or []
     if isinstance(events, list) and events:
         rows = [e for e in events if isinstance(e, dict)]
-        console.print(rows_table("history", rows, ["at", "status", "detail"]))
+        print_table("history", columns.EVENT_COLUMNS, rows, wide=wide)
 
 
 @app.command()
@@ -209,12 +224,21 @@ def print_logs(text: str) -> None:
 
 
 @app.command()
-def submissions(slug: Annotated[str, typer.Argument(help="the challenge")]) -> None:
+def submissions(
+    slug: Annotated[str, typer.Argument(help="the challenge")],
+    wide: WideOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """List your team's submissions to a challenge."""
     with handled(), connect() as client:
-        items = as_rows(client.get(f"/challenges/{slug}/submissions"))
-    columns = ["id", "created_at", "phase", "team_name", "kind", "status", "reason", "description"]
-    console.print(rows_table(f"submissions to {slug}", items, columns))
+        answer = client.get(f"/challenges/{slug}/submissions")
+        items = as_rows(answer)
+    if as_json:
+        print_json(answer)
+        return
+    notes = columns.page_notes(answer, len(items), "submissions (newest first)")
+    table = columns.submission_columns(staff=False)
+    print_table(f"submissions to {slug}", table, items, wide=wide, notes=notes)
 
 
 @app.command()
@@ -223,45 +247,27 @@ def leaderboard(
     phase: Annotated[str | None, typer.Option(help="default: the current phase")] = None,
     private: Annotated[bool, typer.Option("--private", help="the private split")] = False,
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+    wide: WideOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a challenge's leaderboard."""
     split = "private" if private else "public"
     path = f"/challenges/{slug}/leaderboard"
+    if csv and as_json:
+        fail("give --csv or --json, not both")
     with handled(), connect() as client:
         if csv:
             typer.echo(client.get_text(path, phase=phase, split=split, format="csv"), nl=False)
             return
-        answer = client.get(path, phase=phase, split=split, format="json")
-    rows = [flatten_entry(e) for e in as_rows(answer)]
-    shown = answer.get("phase", phase) if isinstance(answer, dict) else phase
+        answer = expect_dict(client.get(path, phase=phase, split=split, format="json"))
+    if as_json:
+        print_json(answer)
+        return
+    rows = columns.board_rows(answer)
+    shown = answer.get("phase", phase)
     title = f"{slug} leaderboard ({split}{', phase ' + str(shown) if shown else ''})"
-    console.print(rows_table(title, rows, leaderboard_columns(rows)))
-
-
-def flatten_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A leaderboard entry as one flat row: scores and timings become their own columns."""
-    row = {k: v for k, v in entry.items() if not isinstance(v, (dict, list))}
-    if entry.get("tied_with_next"):
-        row["rank"] = f"{entry.get('rank')}="
-    for group in ("scores", "efficiency"):
-        values = entry.get(group)
-        if isinstance(values, dict):
-            row.update(values)
-    interval = entry.get("interval")
-    if isinstance(interval, dict):
-        row["95% CI"] = f"[{interval.get('low')}, {interval.get('high')}]"
-    return row
-
-
-_HIDDEN = {"team_id", "tie_group", "tied_with_next", "p_value_to_next", "cpu_seconds"}
-
-
-def leaderboard_columns(rows: list[dict[str, Any]]) -> list[str]:
-    """Every column the rows have, in first-seen order, less the internal ones."""
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    return [n for n in names if n not in _HIDDEN] or ["rank", "team"]
+    table = columns.leaderboard_columns(answer)
+    print_table(title, table, rows, wide=wide, notes=columns.board_notes(rows, answer))
 
 
 def work_dir() -> tempfile.TemporaryDirectory[str]:

@@ -1,11 +1,13 @@
-"""What the commands that talk to a server share: the client, one-line errors, tables."""
+"""What the commands that talk to a server share: the client, one-line errors, transfers.
+
+Tables and figures: :mod:`podium.cli.tables`, :mod:`podium.cli.figures`.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -17,7 +19,6 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
 
 from challenges.errors import ChallengeError
 from evaluators.errors import EvaluatorError
@@ -56,41 +57,6 @@ def connect(timeout_seconds: float = 30.0) -> PodiumClient:
     return PodiumClient(config.server, config.token, timeout_seconds=timeout_seconds)
 
 
-def when(value: Any) -> str:
-    """An ISO time from the API as ``YYYY-MM-DD HH:MM`` (UTC), or ``-``."""
-    if not value:
-        return "-"
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return str(value)
-
-
-def cell(value: Any) -> str:
-    """A table cell: ``-`` for none, numbers as given, times shortened."""
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        return when(value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-def rows_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Table:
-    """A table of ``rows`` showing ``columns`` in order."""
-    table = Table(title=title)
-    for name in columns:
-        table.add_column(name.replace("_", " "))
-    for row in rows:
-        table.add_row(*(cell(row.get(name)) for name in columns), end_section=False)
-    return table
-
-
 def as_rows(answer: Any) -> list[dict[str, Any]]:
     """The list of objects in an answer that is a list or wraps one (``items``, ``rows``)."""
     if isinstance(answer, dict):
@@ -108,24 +74,6 @@ def expect_dict(answer: Any) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise ApiError("the server answered with something other than an object; is it up to date?")
     return answer
-
-
-def score_line(scores: Any, primary: str | None = None) -> str:
-    """Scores of a submission (a list of ``{split, metric, value, ...}``) as one short line."""
-    if not isinstance(scores, list) or not scores:
-        return "no scores yet"
-    parts = []
-    for item in scores:
-        if not isinstance(item, dict):
-            continue
-        interval = ""
-        if item.get("ci_low") is not None and item.get("ci_high") is not None:
-            interval = f" [{item['ci_low']:g}, {item['ci_high']:g}]"
-        star = "*" if primary and item.get("metric") == primary else ""
-        parts.append(
-            f"{item.get('split')}/{item.get('metric')}{star}: {item.get('value')}{interval}"
-        )
-    return "; ".join(parts) or "no scores yet"
 
 
 class Transfer:

@@ -11,7 +11,7 @@ import typer
 from podium.cli.artifacts import choose, upload_file
 from podium.cli.client import PodiumClient
 from podium.cli.common import docker_client, fail
-from podium.cli.participant import show_submission, work_dir
+from podium.cli.participant import challenge_decimals, show_submission, work_dir
 from podium.cli.remote import Transfer, as_rows, connect, console, expect_dict, handled, transfers
 
 app = typer.Typer()
@@ -73,7 +73,7 @@ def _follow(client: PodiumClient, challenge: str, answer: dict[str, Any], poll: 
                 state = str(item.get("status"))
                 spinner.update(f"submission {submission_id}: {state}")
                 console.print(f"{time.strftime('%H:%M:%S')} {state}", style="dim")
-    show_submission(item)
+    show_submission(item, challenge_decimals(client, challenge))
     if state != "finished":
         fail(f"submission {submission_id} {state}: {item.get('reason') or 'no reason given'}")
     console.print(_rank_line(client, challenge, item))
