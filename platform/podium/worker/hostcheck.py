@@ -26,6 +26,7 @@ from sandbox.outputs import OutputStage
 log = logging.getLogger(__name__)
 PROBE_IMAGE = "podium/runtime-python:3.11"
 GUIDE = "docs/deployment.md, 'Worker hosts'"
+ATTEMPTS = 3
 
 
 class StagingNotShared(SandboxError):
@@ -59,25 +60,29 @@ def check_staging_shared(client: docker.DockerClient, staging: Path) -> None:
         StagingNotShared: the engine answered but did not see the marker; the message says
             what to do.
     """
-    marker = secrets.token_hex(16)
-    stage = OutputStage(staging / "runs", f"hostcheck-{secrets.token_hex(6)}", 1 << 20, 16)
-    try:
-        stage.create()
-        (stage.path / "marker").write_text(marker)
-        seen = _read_back(client, stage.path)
-    except EngineUnavailable as error:
-        log.warning("could not check the staging folder (%s); going on", error)
-        return
-    finally:
-        stage.remove()
-    if seen != marker:
-        mounted = "its own tmpfs" if stage.mounted else "a plain folder"
-        raise StagingNotShared(
-            f"the Docker engine does not see what this worker writes in its staging folder "
-            f"{staging} ({mounted}): it must be the same path on the engine's host, and a "
-            f"shared mount when the worker runs in a container; on the host run "
-            f"`sudo deploy/prepare-host {staging}` and start the worker again ({GUIDE})"
-        )
+    for _ in range(ATTEMPTS):
+        marker = secrets.token_hex(16)
+        stage = OutputStage(staging / "runs", f"hostcheck-{secrets.token_hex(6)}", 1 << 20, 16)
+        try:
+            stage.create()
+            mounted = stage.mounted
+            (stage.path / "marker").write_text(marker)
+            seen = _read_back(client, stage.path)
+        except EngineUnavailable as error:
+            log.warning("could not check the staging folder (%s); going on", error)
+            return
+        finally:
+            stage.remove()
+        if seen == marker:
+            return
+        log.warning("the engine did not see the staging probe (read %r); trying again", seen)
+    raise StagingNotShared(
+        f"the Docker engine does not see what this worker writes in its staging folder "
+        f"{staging} ({'its own tmpfs' if mounted else 'a plain folder'}): it must be the "
+        f"same path on the engine's host, and a "
+        f"shared mount when the worker runs in a container; on the host run "
+        f"`sudo deploy/prepare-host {staging}` and start the worker again ({GUIDE})"
+    )
 
 
 def _read_back(client: docker.DockerClient, folder: Path) -> str:
@@ -99,7 +104,8 @@ def _read_back(client: docker.DockerClient, folder: Path) -> str:
                 remove=True,
                 stderr=False,
             )
-        except docker.errors.ContainerError:  # cat found nothing: the engine sees another folder
+        except docker.errors.ContainerError as error:  # the engine sees another folder
+            log.warning("the staging probe found no marker: %s", error)
             return ""
         except docker.errors.APIError as error:
             if "does not exist" in str(error):  # the folder is not on the engine's host at all
