@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from challenges.examples import build_example
-from sandbox.build_network import PROXY_LABEL
+from sandbox.build_network import EGRESS_NETWORK, PROXY_LABEL
 from tests.conftest import TEST_LABEL
 from tests.deploy.compose_stack import (
     IMAGE_TAG,
@@ -212,7 +212,7 @@ def test_a_worker_in_another_project_reaches_everything_over_the_network(
         remote_run(remote, "up", "-d")
         hosts = _worker_hosts(stack, project=remote["project"])
         assert len(hosts) == 1 and not _worker_hosts(stack)
-        container = f"{remote['project']}_worker_1"
+        [container] = hosts  # by label: Compose v1 and v2 name containers differently
         probe = "import socket; socket.getaddrinfo('postgres', 5432)"
         lookup = run(["docker", "exec", container, "python", "-c", probe], check=False)
         assert lookup.returncode != 0  # no name of the main project resolves there
@@ -270,4 +270,6 @@ def test_down_leaves_nothing_but_the_named_volumes(
 
 
 def _build_networks(client: docker.DockerClient) -> set[str]:
-    return {n["Name"] for n in client.api.networks() if n["Name"].startswith("podium-build-")}
+    """Per-build networks (the proxy's egress network is the engine's, shared by every Podium)."""
+    names = {n["Name"] for n in client.api.networks()}
+    return {n for n in names if n.startswith("podium-build-") and n != EGRESS_NETWORK}
