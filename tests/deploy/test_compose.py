@@ -44,6 +44,11 @@ SLUG = "breast-cancer-diagnosis"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 STUDENT_PASSWORD = "student-" + secrets.token_hex(8)
 TERMINAL = {"finished", "failed", "error", "cancelled"}
+ANONYMOUS_GET = (
+    "import sys, urllib.request, urllib.error\n"
+    "try:\n    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)\n"
+    "except urllib.error.HTTPError as error:\n    print(error.code)\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +198,13 @@ def test_two_workers_share_the_queue_and_scores_reach_postgresql_and_mlflow(
         assert abs(float(status.strip()) - float(roc_auc)) < 1e-9
     health = json.loads(stack.exec("api", "podium", "platform", "status", "--json"))
     assert health["queues"] == {"default": 0, "gpu": 0}
+    # MLflow's runs and Flower's queues are for those who hold their passwords
+    for service, url in (
+        ("mlflow", "http://127.0.0.1:5000/api/2.0/mlflow/experiments/search?max_results=1"),
+        ("flower", "http://127.0.0.1:5555/api/workers"),
+    ):
+        code = stack.exec(service, "python", "-c", ANONYMOUS_GET, url).strip()
+        assert code == "401", (service, code)
     for worker in health["workers"]:
         assert worker["staging_free_mb"] > 0 and worker["image_store_mb"] > 0
 
