@@ -14,9 +14,8 @@ from podium.tracking import Tracker
 from tests.pipeline.harness import (
     Platform,
     Worker,
-    constant_predictions,
+    constant_model,
     make_platform,
-    model_context,
     remove_runs_of,
 )
 
@@ -24,8 +23,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def _slow_model(quick: Path, seconds: int) -> bytes:
-    files = {"predictions.csv": constant_predictions(quick)}
-    return model_context(f"sleep {seconds}; cp /app/predictions.csv /output/", files)
+    """Sleeps, then predicts every id it is given (the smoke run's sample, then the hidden)."""
+    return constant_model(before=f"sleep {seconds}")
 
 
 def test_a_worker_killed_mid_run_does_not_leave_its_submission_stuck(
