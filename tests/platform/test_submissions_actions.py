@@ -35,7 +35,10 @@ def test_cancel_by_team_and_staff_only_while_in_flight(
     mine = world.submission(session, world.alice, status=SubmissionStatus.RUNNING)
     answer = client.post(_path(mine, "/cancel"), headers=world.headers(session, world.alice))
     assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "cancelled" and answer.json()["reason"] == "cancelled"
+    assert answer.json()["status"] == "cancelled" and answer.json()["charged"] is True
+    assert answer.json()["reason"] == (
+        "cancelled after its container started; it counts against your quota"
+    )
     again = client.post(_path(mine, "/cancel"), headers=world.headers(session, world.alice))
     assert again.status_code == 409
     assert "has already ended (cancelled)" in again.json()["detail"]

@@ -4,7 +4,8 @@ Who may do what is decided by the dependencies in ``podium.api.deps`` (on top of
 ``get_owned_submission``, which answers 404 to anyone who may not know the submission exists):
 the team and the challenge's staff read; the team, organisers and admins cancel (judges do
 not); only the team edits; only staff re-run (staff cancels and every re-run are audited);
-logs go to the team only where the phase's ``show_logs`` allows.
+logs go to the team only where the phase's ``show_logs`` allows, and never the output of the
+run on hidden data (:mod:`podium.crud.submission_logs`).
 """
 
 from __future__ import annotations
