@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.cli.up import start_mlflow_ui, stop_worker
+from podium.cli.supervise import stop_child
+from podium.cli.up import start_mlflow_ui
 from podium.settings import Settings
 from podium.tracking import RunRecord, Tracker
 
@@ -39,7 +40,7 @@ def test_the_ui_shows_the_recorded_runs_on_loopback_only(tmp_path: Path) -> None
         answer = _get(f"{url}/ajax-api/2.0/mlflow/runs/get?run_id={run_id}", process)
         assert answer["run"]["data"]["metrics"][0]["value"] == 0.97
     finally:
-        stop_worker(process)
+        stop_child(process)
 
 
 def test_a_tracking_server_is_shown_as_it_is(tmp_path: Path) -> None:

@@ -39,6 +39,14 @@ def test_organisers_see_queues_workers_disks_and_their_running_submissions(
     assert "podium-7@host-a" in section and "1234 MB of 5678 MB" in section
     assert "4321 MB" in section
     assert f'href="/submissions/{running.id}"' in section and SLUG in section
+    assert 'id="no-worker"' not in section
+
+
+def test_organisers_are_told_when_no_worker_is_alive(client: TestClient, world: World) -> None:
+    log_in(client, "orga")
+    section = client.get(f"{CHALLENGE}/organise").text.split('<section id="platform">')[1]
+    assert 'id="no-worker"' in section.split("</section>")[0]
+    assert "No worker is alive: submissions wait in the queue" in section
 
 
 def test_a_judge_cannot_see_the_platform_section(client: TestClient, world: World) -> None:

@@ -1,5 +1,9 @@
 """`podium up`: the whole platform on one machine (API, one worker, the reaper, MLflow's UI).
 
+The worker is supervised: when it dies it is started again (with backoff), and the organisers'
+page says so while no worker is alive. SIGTERM stops everything as Ctrl-C does; children run in
+their own process groups (:mod:`podium.cli.supervise`).
+
 Order: migrate the database; start MLflow's UI on loopback for the organiser (when the runs are
 kept in the embedded SQLite store; its log goes to ``<home>/mlflow-ui.log``); with ``--examples``
 install the example challenges, the demo accounts and the demo submissions; start the worker as
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
+import signal
 import sys
 import threading
 import time
@@ -24,11 +28,11 @@ import uvicorn
 from rich.console import Console
 
 from podium.cli.common import fail
+from podium.cli.supervise import Child, Supervisor, start_child, stop_child
 from podium.settings import Settings, get_settings
 from podium.tracking import Tracker
 
 app = typer.Typer(help="Start the platform on this machine.", invoke_without_command=True)
-WORKER_STOP_SECONDS = 20
 
 
 @app.callback()
@@ -40,6 +44,7 @@ def up(
 ) -> None:
     """Run the API, one worker and the reaper until Ctrl-C."""
     from podium.db.migrate import upgrade
+    from podium.pipeline.reaper import ReaperThread
     from podium.worker.upkeep import start_reaper
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
@@ -50,13 +55,35 @@ def up(
     except Exception as error:  # the CLI boundary: one line
         fail(f"could not migrate the database: {error}")
     console = Console()
-    mlflow_ui, mlflow_url = start_mlflow_ui(settings, mlflow_port)
-    demo_ids = _install_demo(settings, console) if examples else []
-    console.print(
-        f"MLflow's UI, with every evaluation's run (organisers; this machine only): {mlflow_url}"
-    )
-    worker = start_worker(settings)
-    reaper = start_reaper(settings)
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops us like Ctrl-C does
+    children: list[Supervisor | ReaperThread] = []  # stopped in reverse order
+    mlflow_ui: Child | None = None
+    server: uvicorn.Server | None = None
+    try:
+        mlflow_ui, mlflow_url = start_mlflow_ui(settings, mlflow_port)
+        demo_ids = _install_demo(settings, console) if examples else []
+        console.print(
+            f"MLflow's UI, every evaluation's run (organisers; this machine only): {mlflow_url}"
+        )
+        children.append(Supervisor(lambda: start_worker(settings), "worker", console.print))
+        children[0].start()
+        children.append(start_reaper(settings))
+        server = _serve(host, port, settings, console, examples, demo_ids)
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    finally:
+        if server is not None:
+            server.should_exit = True
+        for child in reversed(children):
+            child.stop()
+        if mlflow_ui is not None:
+            stop_child(mlflow_ui)
+
+
+def _serve(
+    host: str, port: int, settings: Settings, console: Console, examples: bool, demo_ids: list[int]
+) -> uvicorn.Server:
+    """Serve the API in a thread until it stops (Ctrl-C or SIGTERM raise KeyboardInterrupt)."""
     server = uvicorn.Server(
         uvicorn.Config(
             "podium.app:create_app", factory=True, host=host, port=port, log_level="warning"
@@ -75,15 +102,14 @@ def up(
         )
         while thread.is_alive():
             thread.join(timeout=1)
-    except KeyboardInterrupt:
-        console.print("stopping ...")
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        reaper.stop()
-        stop_worker(worker)
-        if mlflow_ui is not None:
-            stop_worker(mlflow_ui)
+    return server
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
@@ -119,15 +145,14 @@ def _show_demo(settings: Settings, ids: list[int], url: str, console: Console) -
     print_leaderboards(url, console)
 
 
-def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    """One ``podium worker`` child (no reaper of its own: this process runs it)."""
+def start_worker(settings: Settings) -> Child:
+    """One ``podium worker`` child in its own process group (no reaper: this process runs it)."""
     env = {**os.environ, "PODIUM_HOME": str(settings.home)}
     command = [sys.executable, "-m", "podium.cli", "worker", "--no-reaper", "--queues=default"]
-    with open(settings.home / "worker.log", "ab") as log:
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return start_child(command, settings.home / "worker.log", env)
 
 
-def start_mlflow_ui(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes] | None, str]:
+def start_mlflow_ui(settings: Settings, port: int) -> tuple[Child | None, str]:
     """MLflow's UI on 127.0.0.1 over the embedded store; for a tracking server, its address.
 
     Loopback only: the UI shows every run's private scores, and it has no accounts of its own.
@@ -141,18 +166,4 @@ def start_mlflow_ui(settings: Settings, port: int) -> tuple[subprocess.Popen[byt
         "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1",
     ]  # fmt: skip
-    with open(settings.home / "mlflow-ui.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown (SIGTERM: finish or give back the current task), then kill."""
-    if worker.poll() is not None:
-        return
-    worker.terminate()
-    try:
-        worker.wait(timeout=WORKER_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    return start_child(command, settings.home / "mlflow-ui.log"), f"http://127.0.0.1:{port}"
