@@ -63,7 +63,8 @@ def up(
         mlflow_ui, mlflow_url = start_mlflow_ui(settings, mlflow_port)
         demo_ids = _install_demo(settings, console) if examples else []
         console.print(
-            f"MLflow's UI, every evaluation's run (organisers; this machine only): {mlflow_url}"
+            f"MLflow's UI, every evaluation's run (organisers; this machine only): {mlflow_url}",
+            soft_wrap=True,  # an address must stay on one line to be clicked or copied
         )
         children.append(Supervisor(lambda: start_worker(settings), "worker", console.print))
         children[0].start()
@@ -98,7 +99,8 @@ def _serve(
             _show_demo(settings, demo_ids, url, console)
         console.print(
             f"Podium serves {url} (state in {settings.home}, worker log in "
-            f"{settings.home / 'worker.log'}); Ctrl-C stops it"
+            f"{settings.home / 'worker.log'}); Ctrl-C stops it",
+            soft_wrap=True,
         )
         while thread.is_alive():
             thread.join(timeout=1)
