@@ -19,6 +19,7 @@ from challenges.errors import BundleError, ChallengeError, Problem
 from challenges.filechecks import file_problems
 from challenges.loading import SPEC_FILE, read_spec
 from challenges.paths import resolve_in_bundle, sha256_path
+from challenges.phases import open_phase
 from challenges.problems import problems_from_error
 from challenges.schema import SKIP_CROSS_CHECKS, ChallengeSpec, HiddenSet, Phase
 from sandbox.archives import ArchiveLimits, safe_extract
@@ -74,11 +75,12 @@ class Bundle:
         return found
 
     def current_phase(self, now: datetime | None = None) -> Phase | None:
-        """The phase open at ``now`` (default: the current time), or None between phases."""
+        """The phase open at ``now`` (default: the current time), or None between phases (the
+        rule of :func:`challenges.phases.open_phase`)."""
         moment = now or datetime.now(UTC)
         if moment.tzinfo is None:
             raise ChallengeError("current_phase needs a timezone-aware datetime")
-        return next((p for p in self.spec.phases if p.is_open(moment)), None)
+        return open_phase(self.spec.phases, moment)
 
     def _hidden(self, phase: str | Phase) -> HiddenSet:
         chosen = self.phase(phase) if isinstance(phase, str) else phase

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from challenges.phases import is_open
 from evaluators.formats import LabelsFormat, PredictionFormat
 from sandbox.dockerfile import RUNTIME_IMAGES
 
@@ -260,7 +261,7 @@ class Phase(_Strict):
 
     def is_open(self, now: datetime) -> bool:
         """Whether ``now`` (timezone-aware) lies in ``[start, end)``."""
-        return self.start <= now < self.end
+        return is_open(self, now)
 
 
 class PublicFile(_Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -75,6 +75,7 @@ def final_ranking(
     rubric_weight: float = 0.4,
     *,
     normalisation: Normalisation = "min-max",
+    team_names: Mapping[int, str] | None = None,
 ) -> list[FinalEntry]:
     """Combine the leaderboard and the judges' rubric into the final ranking.
 
@@ -85,6 +86,8 @@ def final_ranking(
         leaderboard_weight: Weight of the normalised leaderboard score (ITU: e.g. 0.6).
         rubric_weight: Weight of the rubric score (e.g. 0.4). Weights are divided by their sum.
         normalisation: See :func:`normalised_scores`; it runs over every ranked team.
+        team_names: ``{team_id: name}`` for judged teams missing from the leaderboard (a
+            team with rubric scores but no entry in this phase); the leaderboard's names win.
 
     Returns:
         Ranked teams (with both parts) by final score, then unranked ones: ranked on the
@@ -125,7 +128,7 @@ def final_ranking(
             )
         )
     ranked_teams = {e.team_id for e in leaderboard.ranked}
-    names = {e.team_id: e.team_name for e in leaderboard.entries}
+    names = {**(team_names or {}), **{e.team_id: e.team_name for e in leaderboard.entries}}
     orphans = [
         FinalEntry(None, t, names.get(t, f"team {t}"), None, None, None, r.score, r, None)
         for t, r in sorted(judged.items())

@@ -93,3 +93,29 @@ def test_scoring_an_unknown_team_name_is_one_line(
         cli("judge", "score", SLUG, "--team", "ghosts", "--criterion", "report", "--points", "1")
     )
     assert line == f"error: no team 'ghosts' has submitted to {SLUG}; give its id instead"
+
+
+def test_judge_ranking_and_publish_name_their_phase_and_show_team_names(
+    server: LiveServer, cli: Cli, example_folder: Path
+) -> None:
+    _with_submission(server, cli, example_folder)  # ada's team, in the development phase
+    cli.login(server.url, "judy", PASSWORD)
+    scored = cli("judge", "score", SLUG, "--team", "ada", "--criterion", "report", "--points", "7")
+    assert scored.exit_code == 0, scored.output
+    default = cli("judge", "ranking", SLUG)
+    assert default.exit_code == 0, default.output
+    assert f"{SLUG} final ranking (private, phase development)" in default.stdout
+    final = cli("judge", "ranking", SLUG, "--phase", "final")
+    assert final.exit_code == 0, final.output
+    assert f"{SLUG} final ranking (private, phase final)" in final.stdout
+    assert re.search(r"^\s*-\s+ada\s", final.stdout, re.MULTILINE), final.stdout
+    assert not re.search(r"\bteam \d", default.stdout + final.stdout)
+    unknown = one_error_line(cli("judge", "ranking", SLUG, "--phase", "nope"))
+    assert unknown == f"error: no phase 'nope' in {SLUG}; phases: 'development', 'final'"
+    cli.login(server.url, "olga", PASSWORD)
+    published = cli("judge", "publish", SLUG, "--reveal")
+    assert published.exit_code == 0, published.output
+    assert "version: 1, phase: development" in published.stdout
+    again = cli("judge", "publish", SLUG, "--phase", "final")
+    assert again.exit_code == 0, again.output
+    assert "version: 2, phase: final" in again.stdout

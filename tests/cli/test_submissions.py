@@ -17,7 +17,7 @@ def _submit_baseline(server: LiveServer, cli: Cli, example_folder: Path) -> int:
         "submit", str(example_folder / "baseline"), "--challenge", SLUG, "--description", "lr"
     )
     assert result.exit_code == 0, result.output
-    found = re.search(r"submitted: id (\d+), status (\w+)", result.stdout)
+    found = re.search(r"submitted: id (\d+), phase development, status (\w+)", result.stdout)
     assert found, result.stdout
     assert found.group(2) in {"submitted", "queued"}  # no worker runs in these tests
     return int(found.group(1))

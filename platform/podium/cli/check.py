@@ -19,6 +19,7 @@ from challenges import load_bundle
 from challenges.errors import ChallengeError
 from challenges.inputs import sandbox_limits_for, write_manifest
 from challenges.modelfile import wrap_model_file
+from challenges.phases import DEFAULT_RULE
 from evaluators.errors import InvalidPredictions
 from evaluators.evaluate import ScoreReport
 from podium.cli.artifacts import Artifact, ArtifactError, choose, local_image, pack_context
@@ -58,7 +59,7 @@ def check(
     bundle: Annotated[
         Path | None, typer.Option(help="a bundle folder: check on its hidden set (organisers)")
     ] = None,
-    phase: Annotated[str | None, typer.Option(help="default: the phase open now")] = None,
+    phase: Annotated[str | None, typer.Option(help=f"default: {DEFAULT_RULE}")] = None,
 ) -> None:
     """Run a model locally in the challenge's sandbox and limits, then score its predictions."""
     with handled(), work_dir() as tmp, ExitStack() as stack:

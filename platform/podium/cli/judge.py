@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
+from challenges.phases import DEFAULT_RULE
 from podium.cli import columns
 from podium.cli.client import ApiError, PodiumClient
 from podium.cli.remote import as_rows, connect, console, expect_dict, handled
 from podium.cli.tables import JsonOption, WideOption, print_json, print_table
 
 app = typer.Typer(help="Judge a challenge: all submissions, rubric scores, final ranking.")
+PhaseOption = Annotated[str | None, typer.Option(help=f"the phase; default: {DEFAULT_RULE}")]
 
 
 @app.command("list")
@@ -97,22 +100,26 @@ def publish(
             "published ranking shows everyone the private scores)",
         ),
     ] = False,
+    phase: PhaseOption = None,
 ) -> None:
-    """Publish the final ranking (leaderboard and rubric combined)."""
+    """Publish one phase's final ranking (leaderboard and rubric combined); says which."""
+    path = f"/challenges/{slug}/publish" + (f"?phase={quote(phase, safe='')}" if phase else "")
     with handled(), connect() as client:
-        answer = client.send_json("POST", f"/challenges/{slug}/publish", {"reveal": reveal})
+        answer = client.send_json("POST", path, {"reveal": reveal})
     console.print(_outcome(f"final ranking of {slug} published", answer))
 
 
 @app.command()
 def ranking(
     slug: Annotated[str, typer.Argument(help="the challenge")],
+    phase: PhaseOption = None,
     wide: WideOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the final ranking (judges before publication, everyone after)."""
+    """Show one phase's final ranking (judges before publication, everyone after); the title
+    names the phase."""
     with handled(), connect() as client:
-        answer = expect_dict(client.get(f"/challenges/{slug}/final-ranking"))
+        answer = expect_dict(client.get(f"/challenges/{slug}/final-ranking", phase=phase))
     if as_json:
         print_json(answer)
         return

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from challenges.phases import DEFAULT_RULE
 from podium.cli import columns
 from podium.cli.client import API_PREFIX, ApiError, PodiumClient
 from podium.cli.common import fail
@@ -244,7 +245,7 @@ def submissions(
 @app.command()
 def leaderboard(
     slug: Annotated[str, typer.Argument(help="the challenge")],
-    phase: Annotated[str | None, typer.Option(help="default: the current phase")] = None,
+    phase: Annotated[str | None, typer.Option(help=f"default: {DEFAULT_RULE}")] = None,
     private: Annotated[bool, typer.Option("--private", help="the private split")] = False,
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
     wide: WideOption = False,

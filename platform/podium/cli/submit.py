@@ -29,7 +29,9 @@ def submit(
         str | None, typer.Option(help="a local image tag (sent as docker save)")
     ] = None,
     model: Annotated[Path | None, typer.Option(help="a bare model file (sent as is)")] = None,
-    phase: Annotated[str | None, typer.Option(help="default: the phase open now")] = None,
+    phase: Annotated[
+        str | None, typer.Option(help="the phase (it must be open); default: the one open now")
+    ] = None,
     description: Annotated[str, typer.Option(help="a note for yourself and the judges")] = "",
     wait: Annotated[bool, typer.Option("--wait", help="follow it to the end")] = False,
     poll_seconds: Annotated[float, typer.Option(help="how often --wait asks")] = 2.0,
@@ -56,7 +58,10 @@ def submit(
                         progress=bar.advance,
                     )
                 )
-            console.print(f"submitted: id {answer.get('id')}, status {answer.get('status')}")
+            console.print(
+                f"submitted: id {answer.get('id')}, phase {answer.get('phase')}, "
+                f"status {answer.get('status')}"
+            )
             if wait:
                 _follow(client, challenge, answer, poll_seconds)
 

@@ -19,6 +19,7 @@ from typing import Any
 from challenges import Bundle, ChallengeSpec
 from challenges.errors import ChallengeError
 from challenges.inputs import sandbox_limits_for, stage_inputs
+from challenges.phases import choose_phase
 from challenges.samples import (  # noqa: F401  (re-exported: the CLI's names for the rule)
     CARVE_PERCENT,
     VALIDATION_NAME,
@@ -78,19 +79,12 @@ class ValidationSet:
 
 
 def pick_phase(phases: list[Phase], wanted: str | None, now: datetime | None = None) -> Phase:
-    """``wanted``, else the phase open now, else the next to open, else the last one."""
-    if wanted is not None:
-        found = next((p for p in phases if p.name == wanted), None)
-        if found is None:
-            names = ", ".join(p.name for p in phases)
-            raise ChallengeError(f"no phase {wanted!r}; phases: {names}")
-        return found
-    moment = now or datetime.now(UTC)
-    return (
-        next((p for p in phases if p.is_open(moment)), None)
-        or next((p for p in phases if p.start > moment), None)
-        or phases[-1]
-    )
+    """``wanted``, else the platform's default (:data:`challenges.phases.DEFAULT_RULE`)."""
+    found = choose_phase(phases, wanted, now or datetime.now(UTC))
+    if found is None:
+        names = ", ".join(p.name for p in phases)
+        raise ChallengeError(f"no phase {wanted!r}; phases: {names or 'none'}")
+    return found
 
 
 def from_bundle(bundle: Bundle, phase_name: str | None, work_dir: Path) -> ValidationSet:

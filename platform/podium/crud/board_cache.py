@@ -3,18 +3,18 @@
 A cached leaderboard is valid while the challenge's *change token* is unchanged (see
 :func:`change_token`). :func:`board_keys` reads, in one indexed statement, everything a
 request needs before it can answer from the cache: the challenge's id and flags, its phases
-(for choosing one and for their visibility) and the token, so that a cache hit costs one
-small query instead of an ORM load per object.
+(for choosing one with :func:`podium.crud.phases.choose_phase`, and for their visibility) and
+the token, so that a cache hit costs one small query instead of an ORM load per object.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, ScalarSelect, bindparam, func, select
 from sqlmodel import Session, col
@@ -24,33 +24,6 @@ from podium.db.types import utcnow
 from podium.store import Store
 
 T = TypeVar("T")
-P = TypeVar("P", bound="Timed")
-
-
-class Timed(Protocol):
-    """What choosing a phase reads: its name and its time window."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def start(self) -> datetime: ...
-    @property
-    def end(self) -> datetime: ...
-
-
-def choose_phase(phases: Sequence[P], name: str | None) -> P | None:
-    """The phase called ``name``; by default the open one, else the latest started, else the
-    first; None when there is no such phase (or none at all)."""
-    if name is not None:
-        return next((p for p in phases if p.name == name), None)
-    if not phases:
-        return None
-    now = utcnow()
-    started = [p for p in phases if p.start <= now]
-    open_now = [p for p in started if now < p.end]
-    if open_now:
-        return open_now[-1]
-    return max(started, key=lambda p: p.start) if started else phases[0]
 
 
 def _latest_change(challenge_id: Any) -> ScalarSelect[Any]:

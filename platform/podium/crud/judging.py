@@ -190,14 +190,17 @@ def judged_ranking(
 ) -> tuple[Judging, list[FinalEntry]]:
     """The final ranking: ``board`` (the private split) combined with every rubric score."""
     judging = judging_of(challenge)
+    rows = rubric_rows(session, challenge=challenge)
     scores = [
         RubricScore(row.judge_id, row.team_id, row.criterion, row.points, row.comment)
-        for row, _, _ in rubric_rows(session, challenge=challenge)
+        for row, _, _ in rows
     ]
+    names = {row.team_id: team for row, _, team in rows}  # teams judged but not on the board
     try:
         entries = final_ranking(
-            board, judging.rubric, scores, judging.leaderboard_weight, judging.rubric_weight
-        )
+            board, judging.rubric, scores, judging.leaderboard_weight, judging.rubric_weight,
+            team_names=names,
+        )  # fmt: skip
     except InvalidRubricScore as error:  # the rubric changed under stored scores
         raise Conflict(f"stored rubric scores no longer fit the rubric: {error}") from None
     return judging, entries

@@ -33,9 +33,9 @@ from podium.crud import roles
 from podium.crud.board_cache import LeaderboardCache as LeaderboardCache  # re-exported
 from podium.crud.board_cache import board_keys as board_keys  # re-exported
 from podium.crud.board_cache import change_token as change_token  # re-exported
-from podium.crud.board_cache import choose_phase as choose_phase  # re-exported
-from podium.crud.challenges import phases_of
-from podium.crud.errors import InvalidInput, NotFound, PermissionDenied
+from podium.crud.errors import InvalidInput, PermissionDenied
+from podium.crud.phases import choose_phase as choose_phase  # re-exported
+from podium.crud.phases import select_phase as select_phase  # re-exported
 from podium.crud.significance import paired_significance
 from podium.db.models import Challenge, Evaluation, Phase, Score, Submission, Team, User
 from podium.store import Store
@@ -89,22 +89,6 @@ def visibility_of(settings: Mapping[str, Any]) -> str:
 @lru_cache(maxsize=256)
 def _registry_directions(names: tuple[str, ...]) -> dict[str, bool]:
     return directions_from_registry(names)
-
-
-def select_phase(session: Session, *, challenge: Challenge, name: str | None) -> Phase:
-    """The phase called ``name``; by default the open one, else the latest started, else the first.
-
-    Raises:
-        NotFound: No phase of that name (the message lists them).
-    """
-    phases = phases_of(session, challenge=challenge)
-    chosen = choose_phase(phases, name)
-    if chosen is not None:
-        return chosen
-    if name is not None:
-        known = ", ".join(p.name for p in phases)
-        raise NotFound(f"no phase {name!r} in {challenge.slug}; phases: {known}")
-    raise NotFound(f"{challenge.slug} has no phases")
 
 
 def viewer_role(session: Session, *, user: User | None, challenge: Challenge) -> str | None:

@@ -82,12 +82,19 @@ def publish(
 
 
 def published(
-    session: Session, *, challenge: Challenge, version: int | None = None
+    session: Session,
+    *,
+    challenge: Challenge,
+    version: int | None = None,
+    phase: str | None = None,
 ) -> PublishedRanking | None:
-    """The published ranking ``version`` (default: the latest), or None."""
+    """The published ranking ``version`` (default: the latest; of ``phase`` when given), or
+    None."""
     query = select(PublishedRanking).where(PublishedRanking.challenge_id == challenge.id)
     if version is not None:
         query = query.where(PublishedRanking.version == version)
+    if phase is not None:
+        query = query.where(PublishedRanking.phase == phase)
     return session.exec(query.order_by(col(PublishedRanking.version).desc())).first()
 
 
