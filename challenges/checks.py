@@ -18,9 +18,6 @@ Sections = Mapping[str, object]
 
 T = TypeVar("T")
 
-# Metrics that compare numbers; every other registry metric compares classes.
-REGRESSION_METRICS = frozenset({"mae", "mse", "rmse", "mape", "r2"})
-
 
 def cross_section_problems(sections: Sections) -> Found:
     """Run every cross-section check on the sections that validated."""
@@ -91,44 +88,35 @@ def _suggest(word: str, options: list[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def registry_metric_names() -> list[str] | None:
-    """The evaluators' metric registry names, or None while that registry is not available."""
-    names = getattr(evaluators, "metric_names", None)
-    return sorted(names()) if callable(names) else None
-
-
 def _metric_problems(sections: Sections) -> Found:
+    """Each metric is one the evaluators know (parametrised names such as ``top_2_accuracy``
+    included) and accepts the task's prediction kind, as the scorer will require."""
     metrics = _get(sections, "metrics", MetricsSpec)
     if metrics is None or metrics.scoring_program is not None:
         return []
-    found: Found = []
-    known = registry_metric_names()
+    task = _get(sections, "task", TaskSpec)
     keyed = [("metrics.primary", metrics.primary)] + [
         (f"metrics.secondary[{i}]", name) for i, name in enumerate(metrics.secondary)
     ]
-    if known is not None:
-        for key, name in keyed:
-            if name not in known:
-                found.append(
-                    (
-                        key,
-                        f"unknown metric {name!r}{_suggest(name, known)}; "
-                        f"valid metrics: {', '.join(known)}",
-                    )
+    found: Found = []
+    for key, name in keyed:
+        try:
+            metric = evaluators.get_metric(name)
+        except evaluators.UnknownMetric as unknown:
+            hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else ""
+            found.append(
+                (key, f"unknown metric {name!r}{hint}; valid metrics: {', '.join(unknown.valid)}")
+            )
+            continue
+        kind = None if task is None else task.predictions.kind
+        if kind is not None and kind not in metric.accepts:
+            takes = " or ".join(repr(k) for k in sorted(metric.accepts))
+            found.append(
+                (
+                    key,
+                    f"metric {name!r} needs {takes} predictions; task.predictions.kind is {kind!r}",
                 )
-    task = _get(sections, "task", TaskSpec)
-    if task is not None:
-        numeric = task.predictions.kind == "value"
-        for key, name in keyed:
-            if (name in REGRESSION_METRICS) != numeric and (known is None or name in known):
-                want = "a 'value'" if name in REGRESSION_METRICS else "a class"
-                found.append(
-                    (
-                        key,
-                        f"metric {name!r} needs {want} prediction kind; task.predictions.kind "
-                        f"is {task.predictions.kind!r}",
-                    )
-                )
+            )
     return found
 
 

@@ -147,8 +147,3 @@ def _cpu_v2(path: Path) -> int | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def cgroup_readable() -> bool:
-    """Whether this process can read cgroup counters at all (false in some containers)."""
-    return os.access(CGROUP_ROOT, os.R_OK)

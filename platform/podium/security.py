@@ -8,7 +8,6 @@ the token itself carries 256 random bits (no dictionary to attack, unlike a pass
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -57,8 +56,3 @@ def token_prefix(token: str) -> str:
 def new_split_secret() -> str:
     """A random key for a challenge's public/private split (never shown to anyone)."""
     return secrets.token_hex(32)
-
-
-def constant_time_equal(left: str, right: str) -> bool:
-    """Compare two secrets without leaking where they differ."""
-    return hmac.compare_digest(left.encode(), right.encode())

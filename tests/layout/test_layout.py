@@ -66,3 +66,52 @@ def test_libraries_import_alone_in_a_fresh_process(library: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every dotted name ``path`` imports, with its parents (``a.b.c``: ``a``, ``a.b``, ``a.b.c``);
+    ``from a.b import c`` counts ``a.b.c`` too (``c`` may be a module)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    full: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            full.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            full.add(node.module)
+            full.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {".".join(name.split(".")[:i]) for name in full for i in range(1, name.count(".") + 2)}
+
+
+PODIUM = ROOT / "platform" / "podium"
+# (package, what it must not import): pages and API share views through podium.services and
+# dependencies through podium.api.deps, never each other's modules; data access and services
+# know no HTTP, no pages and no routes.
+LAYERS = (
+    ("web", {"podium.api.routes", "podium.api.main"}),
+    ("api", {"podium.web"}),
+    ("crud", {"fastapi", "starlette", "podium.api", "podium.web", "podium.services"}),
+    ("services", {"fastapi", "starlette", "podium.api", "podium.web"}),
+)
+
+
+@pytest.mark.parametrize(("package", "forbidden"), LAYERS, ids=[p for p, _ in LAYERS])
+def test_platform_layers_import_only_downwards(package: str, forbidden: set[str]) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imported_names(path) & forbidden)
+        for path in (PODIUM / package).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_layer_guard_sees_every_form_of_import(tmp_path: Path) -> None:
+    module = tmp_path / "page.py"
+    module.write_text(
+        "import podium.api.routes.leaderboard as lb\n"
+        "from podium.api import routes\n"
+        "from podium.api.routes.judging import final_json\n"
+        "from . import sibling\n"
+    )
+    names = _imported_names(module)
+    assert {"podium.api.routes", "podium.api.routes.leaderboard", "podium.api"} <= names
+    assert "podium.api.routes.judging.final_json" in names
+    assert "sibling" not in names

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.types import Receive, Scope, Send
 
-from podium.api.routes.judging import get_rerun
+from podium.api.deps import get_rerun
 from podium.api.routes.submissions import get_enqueuer
 from podium.app import create_app
-from podium.crud import judging, publishing
+from podium.crud import judging
 from podium.crud.roles import grant_role
 from podium.crud.teams import create_team, invite, join
 from podium.crud.tokens import issue_token
@@ -42,6 +42,7 @@ from podium.db.models import (
     User,
 )
 from podium.db.models.judging import Reproduction
+from podium.services.boards import publish_final
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.bundles import bundle_zip
@@ -189,15 +190,7 @@ def _challenges(
 
 
 def _published_ranking(session: Session, challenge: Challenge, organiser: User) -> None:
-    ranking = {"challenge": challenge.slug, "entries": []}
-    publishing.publish(
-        session,
-        challenge=challenge,
-        actor=organiser,
-        phase="development",
-        ranking=ranking,
-        reveal_private=True,
-    )
+    publish_final(session, challenge=challenge, actor=organiser, phase=None, reveal=True)
 
 
 def _teams(session: Session, challenge: Challenge, people: dict[str, User]) -> tuple[Team, Team]:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from podium.api.routes.judging import get_rerun
+from podium.api.deps import get_rerun
 from podium.crud.submissions import record_status
 from podium.db.models import Evaluation, Score, Submission, SubmissionStatus
 from podium.db.models.judging import PublishedRanking

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlmodel import Session, select
 
-from podium.api.routes.judging import get_rerun
+from podium.api.deps import get_rerun
 from podium.db.models import Challenge, Submission, SubmissionKind, SubmissionStatus
 from podium.db.models.judging import PublishedRanking, Reproduction
 from tests.web.conftest import csrf_of, log_in

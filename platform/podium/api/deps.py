@@ -16,9 +16,10 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from podium.api.ids import SubmissionId, TeamId
-from podium.crud import roles, teams
+from podium.crud import judging, roles, teams
 from podium.crud.audit import audit
-from podium.crud.challenges import require_challenge
+from podium.crud.board_cache import LeaderboardCache
+from podium.crud.challenges import require_challenge, require_challenge_by_id
 from podium.crud.errors import NotFound, PermissionDenied
 from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
 from podium.crud.tokens import user_for_token
@@ -215,7 +216,6 @@ def require_logs_access(access: AccessDep) -> SubmissionAccess:
     return access
 
 
-StaffAccess = Annotated[SubmissionAccess, Depends(require_staff_access)]
 TeamAccess = Annotated[SubmissionAccess, Depends(require_team_access)]
 LogsAccess = Annotated[SubmissionAccess, Depends(require_logs_access)]
 
@@ -280,3 +280,46 @@ def get_listing_scope(
 
 
 ListingScopeDep = Annotated[ListingScope, Depends(get_listing_scope)]
+
+
+def get_judged_submission(
+    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
+) -> tuple[Submission, Challenge]:
+    """The submission and its challenge, for that challenge's judges, organisers and admins.
+
+    404 for whoever may not know the submission exists (``get_owned_submission``), whether it
+    exists or not; 403 for its own team.
+    """
+    challenge = require_challenge_by_id(session, challenge_id=submission.challenge_id)
+    if not roles.is_staff(session, user=user, challenge=challenge):
+        raise PermissionDenied(
+            f"only judges and organisers of {challenge.slug} (or an admin) can do this"
+        )
+    return submission, challenge
+
+
+JudgedSubmission = Annotated[tuple[Submission, Challenge], Depends(get_judged_submission)]
+
+
+def get_rerun(settings: SettingsDep) -> judging.Rerun:
+    """The pipeline's re-run (a seam: tests replace it through ``dependency_overrides``)."""
+    from podium.pipeline.dispatch import rerun
+
+    return lambda session, submission: rerun(session, submission, settings)
+
+
+RerunDep = Annotated[judging.Rerun, Depends(get_rerun)]
+
+
+def get_board_cache(request: Request) -> LeaderboardCache:
+    """The application's leaderboard cache (one per process, made on first use)."""
+    state = request.app.state
+    cache: LeaderboardCache | None = getattr(state, "leaderboard_cache", None)
+    if cache is None:
+        cache = state.leaderboard_cache = LeaderboardCache(
+            store=Store.from_settings(state.settings)
+        )
+    return cache
+
+
+BoardCacheDep = Annotated[LeaderboardCache, Depends(get_board_cache)]

@@ -163,10 +163,6 @@ def phases_text(phases: Any) -> str:
     )
 
 
-def _listed(values: Any) -> str:
-    return ", ".join(map(str, values)) if isinstance(values, list) and values else NONE
-
-
 CHALLENGE_COLUMNS = [
     field("slug"),
     field("title", priority=1, min_width=12),

@@ -58,8 +58,3 @@ def schema_differences(database_url: str) -> list[object]:
             return list(compare_metadata(context, SQLModel.metadata))
     finally:
         engine.dispose()
-
-
-def make_revision(database_url: str, message: str) -> None:
-    """Autogenerate a new revision from the models (a development tool)."""
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)

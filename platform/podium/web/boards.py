@@ -1,7 +1,8 @@
-"""The leaderboard as pages show it: helper-8's ranking (and cache) plus bars, ties and a plot.
+"""The leaderboard as pages show it: the shared ranking (and cache) plus bars, ties and a plot.
 
-Ranking, visibility and caching come from ``crud.leaderboards`` and the API's ``ranked`` (the
-same cached table the JSON answers); this module only turns the table into rows to draw.
+Ranking, caching and the history come from :mod:`podium.services.boards` (the same cached
+table and history the API answers with), visibility from ``crud.leaderboards``; this module
+only turns them into rows and lines to draw.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlmodel import Session
 
-from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry, best_over_time
-from podium.api.routes.leaderboard import View, get_cache, ranked
+from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry
+from podium.api.deps import get_board_cache
 from podium.crud import leaderboards as crud
 from podium.crud.errors import PermissionDenied
 from podium.db.models import Challenge, Phase, User
 from podium.db.types import utcnow
+from podium.services.boards import View, best_scores_over_time, ranked
 from podium.web.charts import IntervalBar, Plot, history_plot, interval_bars
 
 
@@ -66,18 +68,7 @@ def _rows(board: Leaderboard) -> tuple[BoardRow, ...]:
 
 def _plot(session: Session, view: View) -> Plot | None:
     config = view.config
-    entries = crud.load_entries(
-        session, phase=view.phase, metrics=(config.primary, *config.secondary)
-    )
-    history = best_over_time(
-        entries,
-        config.primary,
-        config.greater_is_better[config.primary],
-        split=view.split,
-        phase_end=view.phase.end,
-        decimals=config.decimals,
-    )
-    names = {e.team_id: e.team_name for e in entries}
+    history, names = best_scores_over_time(session, view)
     # the x axis ends at the latest submission: a long idle tail would squash the lines
     until = max((p.at for points in history.values() for p in points), default=utcnow())
     return history_plot(
@@ -104,7 +95,7 @@ def board_view(
             phase, split, splits, config, hidden=_why_hidden(challenge, config, role, split)
         )
     view = View(challenge, phase, config, split)
-    table = ranked(view, session, get_cache(request)).board
+    table = ranked(view, session, get_board_cache(request)).board
     plot = _plot(session, view)
     return BoardView(phase, split, splits, config, _rows(table), plot, None, table)
 

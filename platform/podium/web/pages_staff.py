@@ -1,8 +1,9 @@
 """The judges' page (private leaderboard, rubric, disqualify, reproduce, publish) and the
 organisers' page (queue state, every submission, reveal).
 
-Every action calls the crud function the API calls (``crud.judging``, the API's
-``final_json``), behind the same authorisation dependencies, called as plain functions.
+Every action calls the function the API calls (``crud.judging``, ``services.boards``'s final
+ranking and publishing, ``services.reproductions``), behind the same authorisation
+dependencies, called as plain functions.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ from sqlmodel import Session
 
 from leaderboard import PRIVATE
 from podium.api.deps import (
+    RerunDep,
     SessionDep,
     SettingsDep,
     StoreDep,
     get_challenge,
+    get_judged_submission,
     get_owned_submission,
     require_judge_or_organiser,
     require_organiser,
 )
 from podium.api.ids import SubmissionId, TeamId
-from podium.api.routes.judging import RerunDep, final_json, get_judged_submission
 from podium.crud import judging, publishing
 from podium.crud.errors import InvalidInput, NotFound
 from podium.crud.roles import is_organiser
 from podium.db.models import Challenge, Submission, User
 from podium.health import health_report
+from podium.services import boards, reproductions
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
 from podium.web.pages_public import CsrfField
@@ -77,8 +80,8 @@ def judging_page(
         "challenge": challenge,
         "board": board,
         "decimals": board.config.decimals if board.config else 4,
-        "final": final_json(session, challenge, board.phase.name),
-        "published": publishing.published(session, challenge=challenge),
+        "final": boards.final_ranking(session, challenge, board.phase.name),
+        "published": boards.published_ranking(session, challenge=challenge),
         "audit": judging.audit_entries(session, challenge=challenge, viewer=user)[-AUDIT_SHOWN:],
         "organiser": is_organiser(session, user=user, challenge=challenge),
         **_rubric_context(session, challenge, user),
@@ -135,10 +138,6 @@ def _judged(session: Session, slug: str, submission_id: int, user: User) -> Subm
     return submission
 
 
-def _primary(challenge: Challenge) -> str:
-    return str(challenge.spec.get("metrics", {}).get("primary", ""))
-
-
 @router.post("/challenges/{slug}/judging/submissions/{submission_id}/disqualify")
 def disqualify(
     request: Request,
@@ -189,9 +188,8 @@ def reproduce(
     check_csrf(request, csrf_token)
     submission = _judged(session, slug, submission_id, user)
     challenge = get_challenge(slug, session, user)
-    metric = _primary(challenge)
-    judging.request_reproduction(
-        session, submission=submission, actor=user, metric=metric, rerun=rerun
+    reproductions.reproduce(
+        session, submission=submission, challenge=challenge, actor=user, rerun=rerun
     )
     return _see_other(_judging_url(slug, phase))
 
@@ -210,15 +208,7 @@ def publish(
     leaderboard must be revealed already, or with it (the ``reveal`` box)."""
     check_csrf(request, csrf_token)
     challenge = require_organiser(get_challenge(slug, session, user), session, user)
-    ranking = final_json(session, challenge, phase)
-    publishing.publish(
-        session,
-        challenge=challenge,
-        actor=user,
-        phase=ranking["phase"],
-        ranking=ranking,
-        reveal_private=reveal,
-    )
+    boards.publish_final(session, challenge=challenge, actor=user, phase=phase, reveal=reveal)
     return _see_other(_judging_url(slug, phase, "#final"))
 
 

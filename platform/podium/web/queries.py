@@ -1,6 +1,6 @@
 """What the submission, "my submissions" and organisers' pages read.
 
-Built on helper-7's views (``crud.submission_views``, ``crud.submission_logs``): the same
+Built on the API's views (``crud.submission_views``, ``crud.submission_logs``): the same
 allow-lists, split rules, path scrubbing and log bounds as the API. Only ``status_counts`` is
 a query of this module's own (no crud function counts a challenge's queue yet).
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import FileResponse
@@ -91,14 +91,31 @@ def update_challenge(
     return challenge_views.challenge_detail(session, challenge=updated, store=store)
 
 
-@router.get("/{slug}/starting-kit", response_class=FileResponse)
+def _file_answer(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """A download's answer in the OpenAPI schema (FastAPI documents none for a FileResponse)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": {media_type: binary}}}
+
+
+@router.get(
+    "/{slug}/starting-kit",
+    response_class=FileResponse,
+    responses=_file_answer("application/zip", "the starting kit, zipped"),
+)
 def starting_kit(challenge: ChallengeDep, store: StoreDep) -> FileResponse:
     """The starting kit, as a zip."""
     found = downloads.starting_kit(challenge, store)
     return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
 
 
-@router.get("/{slug}/files/{path:path}", response_class=FileResponse)
+@router.get(
+    "/{slug}/files/{path:path}",
+    response_class=FileResponse,
+    responses=_file_answer(
+        "application/octet-stream",
+        "the file, typed by its name (text/csv, application/json, ...); a folder as a zip",
+    ),
+)
 def public_file(path: str, challenge: ChallengeDep, store: StoreDep) -> FileResponse:
     """A public file (``name``), a folder as a zip, or a file in it (``name/inner/path``)."""
     found = downloads.public_download(challenge, store, path)

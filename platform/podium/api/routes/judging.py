@@ -9,59 +9,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from leaderboard import PRIVATE, FinalEntry
 from podium.api.deps import (
     ChallengeDep,
     CurrentUser,
+    JudgedSubmission,
     OptionalUser,
     OrganiserChallenge,
-    OwnedSubmission,
+    RerunDep,
     SessionDep,
-    SettingsDep,
     StaffChallenge,
 )
 from podium.api.ids import MAX_ROW_ID, TeamId
 from podium.crud import judging as crud
-from podium.crud import leaderboards, publishing, roles
-from podium.crud.challenges import phases_of, require_challenge_by_id
-from podium.crud.errors import NotFound, PermissionDenied
-from podium.db.models import Challenge, Submission, SubmissionPublic, User
-from podium.db.models.judging import PublishedRanking, Reproduction
+from podium.crud import publishing, roles
+from podium.crud.phases import DEFAULT_RULE
+from podium.db.models import Submission, SubmissionPublic
+from podium.services import boards, reproductions
+from podium.services.board_models import FinalRanking, PublishedOut, ReproductionOut
 
 router = APIRouter(tags=["judging"])
-
-
-def get_judged_submission(
-    submission: OwnedSubmission, session: SessionDep, user: CurrentUser
-) -> tuple[Submission, Challenge]:
-    """The submission and its challenge, for that challenge's judges, organisers and admins.
-
-    404 for whoever may not know the submission exists (``get_owned_submission``), whether it
-    exists or not; 403 for its own team.
-    """
-    challenge = require_challenge_by_id(session, challenge_id=submission.challenge_id)
-    if not roles.is_staff(session, user=user, challenge=challenge):
-        raise PermissionDenied(
-            f"only judges and organisers of {challenge.slug} (or an admin) can do this"
-        )
-    return submission, challenge
-
-
-JudgedSubmission = Annotated[tuple[Submission, Challenge], Depends(get_judged_submission)]
-
-
-def get_rerun(settings: SettingsDep) -> crud.Rerun:
-    """The pipeline's re-run (a seam: tests replace it through ``dependency_overrides``)."""
-    from podium.pipeline.dispatch import rerun
-
-    return lambda session, submission: rerun(session, submission, settings)
-
-
-RerunDep = Annotated[crud.Rerun, Depends(get_rerun)]
+PhaseQuery = Annotated[str | None, Query(description=f"a phase name; default: {DEFAULT_RULE}")]
 
 
 class CriterionScore(BaseModel):
@@ -104,13 +74,6 @@ class AuditEntryOut(BaseModel):
     action: str
     target: str
     detail: dict[str, Any]
-
-
-class PublishedOut(BaseModel):
-    version: int
-    phase: str
-    published_at: datetime
-    ranking: dict[str, Any]
 
 
 @router.get("/challenges/{slug}/rubric-scores", response_model=list[RubricScoreOut])
@@ -156,94 +119,16 @@ def put_rubric_scores(
     ]
 
 
-@router.get("/challenges/{slug}/final-ranking")
+@router.get("/challenges/{slug}/final-ranking", response_model=FinalRanking)
 def read_final_ranking(
     challenge: ChallengeDep,
     session: SessionDep,
     user: OptionalUser,
-    phase: str | None = None,
-) -> dict[str, Any]:
-    """The judged final ranking with both parts; staff only until it is published."""
-    if not roles.is_staff(session, user=user, challenge=challenge):
-        snapshot = publishing.published(session, challenge=challenge)
-        if snapshot is None:
-            raise PermissionDenied(
-                f"the final ranking of {challenge.slug} is not published yet; "
-                "its judges and organisers see it meanwhile"
-            )
-        return snapshot.ranking
-    return final_json(session, challenge, phase)
-
-
-def final_json(session: Session, challenge: Challenge, phase: str | None) -> dict[str, Any]:
-    """The final ranking as JSON: judged when the challenge has a rubric, else the private board."""
-    chosen = (
-        leaderboards.select_phase(session, challenge=challenge, name=phase)
-        if phase is not None
-        else _last_phase(session, challenge)
-    )
-    config = leaderboards.board_config(challenge, chosen)
-    board = leaderboards.build_leaderboard(session, phase=chosen, config=config, split=PRIVATE)
-    head: dict[str, Any] = {
-        "challenge": challenge.slug,
-        "phase": chosen.name,
-        "split": PRIVATE,
-        "primary": config.primary,
-        "decimals": config.decimals,
-    }
-    if not challenge.spec.get("judging"):
-        entries: list[dict[str, Any]] = [
-            {
-                "rank": e.rank,
-                "team_id": e.team_id,
-                "team": e.team_name,
-                "final_score": None,
-                "leaderboard_rank": e.rank,
-                "leaderboard_score": e.display_scores[config.primary],
-            }
-            for e in board.ranked
-        ]
-        return head | {"judged": False, "entries": entries}
-    judging, final = crud.judged_ranking(session, challenge=challenge, board=board)
-    return head | {
-        "judged": True,
-        "weights": {"leaderboard": judging.leaderboard_weight, "rubric": judging.rubric_weight},
-        "rubric": [
-            {"name": c.name, "max_points": c.max_points, "weight": c.weight}
-            for c in judging.rubric.criteria
-        ],
-        "entries": [_final_entry(e) for e in final],
-    }
-
-
-def _last_phase(session: Session, challenge: Challenge) -> Any:
-    phases = phases_of(session, challenge=challenge)
-    if not phases:
-        raise NotFound(f"{challenge.slug} has no phases")
-    return phases[-1]
-
-
-def _final_entry(e: FinalEntry) -> dict[str, Any]:
-    def r(value: float | None) -> float | None:
-        return None if value is None else round(value, 6)
-
-    return {
-        "rank": e.rank,
-        "team_id": e.team_id,
-        "team": e.team_name,
-        "final_score": r(e.final_score),
-        "leaderboard_rank": e.leaderboard_rank,
-        "leaderboard_score": e.leaderboard_score,
-        "leaderboard_part": r(e.leaderboard_part),
-        "rubric_part": r(e.rubric_part),
-        "rubric": None
-        if e.rubric is None
-        else {
-            "mean_points": dict(e.rubric.mean_points),
-            "judges": e.rubric.judges,
-            "incomplete": e.rubric.incomplete,
-        },
-    }
+    phase: PhaseQuery = None,
+) -> FinalRanking:
+    """The judged final ranking of one phase (``phase`` says which) with both parts; staff only
+    until it is published (then everyone reads the latest published version)."""
+    return boards.readable_final_ranking(session, challenge, user, phase)
 
 
 @router.post("/submissions/{submission_id}/disqualify", response_model=SubmissionPublic)
@@ -262,50 +147,25 @@ def reinstate(target: JudgedSubmission, session: SessionDep, user: CurrentUser) 
     return target[0]
 
 
-@router.post("/submissions/{submission_id}/reproduce", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/submissions/{submission_id}/reproduce",
+    response_model=ReproductionOut,
+    status_code=status.HTTP_202_ACCEPTED,
+)
 def reproduce(
     target: JudgedSubmission, session: SessionDep, user: CurrentUser, rerun: RerunDep
-) -> dict[str, Any]:
+) -> ReproductionOut:
     """Re-run a submission from its stored image; read the verdict at .../reproduction."""
     submission, challenge = target
-    metric = str(challenge.spec.get("metrics", {}).get("primary", ""))
-    row = crud.request_reproduction(
-        session, submission=submission, actor=user, metric=metric, rerun=rerun
+    return reproductions.reproduce(
+        session, submission=submission, challenge=challenge, actor=user, rerun=rerun
     )
-    return reproduction_json(row, user)
 
 
-@router.get("/submissions/{submission_id}/reproduction")
-def read_reproduction(target: JudgedSubmission, session: SessionDep) -> dict[str, Any]:
+@router.get("/submissions/{submission_id}/reproduction", response_model=ReproductionOut)
+def read_reproduction(target: JudgedSubmission, session: SessionDep) -> ReproductionOut:
     """The latest reproduction: original and re-run scores, and whether they agree."""
-    row = crud.latest_reproduction(session, submission=target[0])
-    row = crud.check_reproduction(session, reproduction=row)
-    requester = None if row.requested_by is None else session.get(User, row.requested_by)
-    return reproduction_json(row, requester)
-
-
-def reproduction_json(row: Reproduction, requester: User | None) -> dict[str, Any]:
-    """A reproduction as the API shows it (``state``: pending, reproduced or not_reproduced)."""
-    rerun = row.rerun_scores or {}
-    after = rerun.get("scores", {})
-    metric = row.metric
-    original = {split: values.get(metric) for split, values in row.original_scores.items()}
-    new = {split: values.get(metric) for split, values in after.items()} if rerun else None
-    state = {None: "pending", True: "reproduced", False: "not_reproduced"}[row.within_tolerance]
-    return {
-        "id": row.id,
-        "submission_id": row.submission_id,
-        "state": state,
-        "requested_at": row.requested_at.isoformat(),
-        "requested_by": None if requester is None else requester.username,
-        "metric": metric,
-        "relative_tolerance": row.relative_tolerance,
-        "original": original,
-        "rerun": new,
-        "rerun_status": rerun.get("status"),
-        "rerun_reason": rerun.get("reason"),
-        "within_tolerance": row.within_tolerance,
-    }
+    return reproductions.latest_reproduction(session, submission=target[0])
 
 
 @router.post(
@@ -316,20 +176,15 @@ def publish(
     session: SessionDep,
     user: CurrentUser,
     body: PublishRequest | None = None,
-    phase: str | None = None,
+    phase: PhaseQuery = None,
 ) -> PublishedOut:
-    """Freeze the final ranking as a new published version that anyone can read (409 until the
-    private leaderboard is revealed, unless the request says ``{"reveal": true}``)."""
-    ranking = final_json(session, challenge, phase)
-    row = publishing.publish(
-        session,
-        challenge=challenge,
-        actor=user,
-        phase=ranking["phase"],
-        ranking=ranking,
-        reveal_private=body is not None and body.reveal,
+    """Freeze one phase's final ranking as a new published version that anyone can read (409
+    until the private leaderboard is revealed, unless the request says ``{"reveal": true}``);
+    the answer names the phase."""
+    reveal = body is not None and body.reveal
+    return boards.publish_final(
+        session, challenge=challenge, actor=user, phase=phase, reveal=reveal
     )
-    return _published_out(row)
 
 
 @router.get("/challenges/{slug}/published", response_model=PublishedOut)
@@ -339,17 +194,7 @@ def read_published(
     version: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> PublishedOut:
     """A published final ranking (default: the latest version)."""
-    row = publishing.published(session, challenge=challenge, version=version)
-    if row is None:
-        which = "nothing" if version is None else f"no version {version}"
-        raise NotFound(f"{challenge.slug} has published {which} yet")
-    return _published_out(row)
-
-
-def _published_out(row: PublishedRanking) -> PublishedOut:
-    return PublishedOut(
-        version=row.version, phase=row.phase, published_at=row.at, ranking=row.ranking
-    )
+    return boards.require_published(session, challenge=challenge, version=version)
 
 
 @router.post("/challenges/{slug}/reveal", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,86 +1,54 @@
 """Leaderboards (JSON or CSV, optional composite) and each team's best score over time.
 
-Ranked views are cached per (challenge, phase, split[, weights]) as ready-made JSON pieces and
-rebuilt when a submission of the challenge changes (:class:`LeaderboardCache`). An anonymous
-JSON request for a cached view costs one indexed query (:func:`crud.board_keys`: challenge,
-phases, change token) and a join of bytes; any other request (a caller with a token, CSV,
-weights, not cached, refused) takes the full path, which loads the objects, checks the
-caller's roles, builds what is missing and gives the reason for a refusal. The judges' router
-joins here.
+The views themselves are :mod:`podium.services.boards`' (the pages show the same ones); this
+module answers HTTP. Ranked views are cached per (challenge, phase, split[, weights]) as
+ready-made JSON pieces and rebuilt when a submission of the challenge changes
+(:class:`LeaderboardCache`). An anonymous JSON request for a cached view costs one indexed
+query (:func:`crud.board_keys`: challenge, phases, change token) and a join of bytes; any other
+request (a caller with a token, CSV, weights, not cached, refused) takes the full path, which
+loads the objects, checks the caller's roles, builds what is missing and gives the reason for a
+refusal.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic_core import to_json
 from sqlalchemy import Connection
 from sqlmodel import Session
 
-from leaderboard import (
-    CompositeEntry,
-    Leaderboard,
-    LeaderboardEntry,
-    LeaderboardError,
-    best_over_time,
-    composite,
-    default_weights,
-    to_csv,
-)
+from leaderboard import Leaderboard, default_weights, to_csv
 from podium.api.deps import (
+    BoardCacheDep,
     ChallengeDep,
     OptionalUser,
     SessionDep,
     TokenDep,
+    get_board_cache,
     get_challenge,
     get_optional_user,
 )
 from podium.api.ids import Offset
-from podium.api.routes import judging
 from podium.crud import leaderboards as crud
 from podium.crud.errors import InvalidInput
-from podium.db.models import Challenge, Phase
-from podium.db.types import utcnow
-from podium.store import Store
+from podium.services import boards
+from podium.services.board_models import HistoryOut, LeaderboardOut
+from podium.services.boards import View
 
 router = APIRouter(tags=["leaderboard"])
 
 PAGE_DEFAULT = 100
 PAGE_MAX = 5000
 LEADERBOARD_THREADS = 4
-
-
-def get_cache(request: Request) -> crud.LeaderboardCache:
-    """The application's leaderboard cache (one per process, made on first use)."""
-    state = request.app.state
-    cache: crud.LeaderboardCache | None = getattr(state, "leaderboard_cache", None)
-    if cache is None:
-        cache = state.leaderboard_cache = crud.LeaderboardCache(
-            store=Store.from_settings(state.settings)
-        )
-    return cache
-
-
-CacheDep = Annotated[crud.LeaderboardCache, Depends(get_cache)]
-
-
-@dataclass(frozen=True)
-class View:
-    """A request's resolved target: challenge, phase, its settings and the split."""
-
-    challenge: Challenge
-    phase: Phase
-    config: crud.BoardConfig
-    split: str
-
-    def key(self, *extra: Hashable) -> tuple[Hashable, ...]:
-        return (self.challenge.id, self.phase.id, self.split, *extra)
+CSV_ANSWER = {
+    "description": "with format=csv: the whole ranking as CSV (a header row, rounded values)",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
 
 
 def get_view(
@@ -91,45 +59,10 @@ def get_view(
     split: str = "public",
 ) -> View:
     """The phase and split asked for, once the caller is known to be allowed to see them."""
-    chosen = crud.select_phase(session, challenge=challenge, name=phase)
-    config = crud.board_config(challenge, chosen)
-    role = crud.viewer_role(session, user=user, challenge=challenge)
-    crud.check_visible(challenge, config, role, split)
-    return View(challenge, chosen, config, split)
+    return boards.resolve_view(session, challenge=challenge, user=user, phase=phase, split=split)
 
 
 ViewDep = Annotated[View, Depends(get_view)]
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """A cached ranking: the library's table and each entry already encoded as JSON."""
-
-    board: Leaderboard
-    entries: tuple[bytes, ...]
-    generated_at: datetime
-    token: Hashable  # what it was built under: views derived from it are cached under it too
-    head: bytes  # the JSON answer up to "total", object left open (see ``_page``)
-    settings: Mapping[str, Any]  # the phase's leaderboard settings it was built under
-
-
-def ranked(
-    view: View, session: Session, cache: crud.LeaderboardCache, token: Hashable | None = None
-) -> Ranked:
-    """The view's ranking, cached while the change token (see ``change_token``) is unchanged."""
-    if token is None:
-        token = crud.change_token(session, challenge=view.challenge)
-
-    def build() -> Ranked:
-        board = crud.build_leaderboard(
-            session, phase=view.phase, config=view.config, split=view.split, store=cache.store
-        )
-        encoded = tuple(_encode(entry_json(board, e)) for e in board.entries)
-        at = utcnow()
-        head = _head(view, at, len(encoded))
-        return Ranked(board, encoded, at, token, head, dict(view.phase.leaderboard or {}))
-
-    return cache.get(view.key("board"), token, build)
 
 
 @dataclass(frozen=True)
@@ -144,7 +77,11 @@ class BoardQuery:
     limit: int
 
 
-@router.get("/challenges/{slug}/leaderboard", response_class=Response)
+@router.get(
+    "/challenges/{slug}/leaderboard",
+    response_model=LeaderboardOut,
+    responses={200: CSV_ANSWER},
+)
 async def read_leaderboard(
     request: Request,
     slug: str,
@@ -159,6 +96,7 @@ async def read_leaderboard(
     """One phase's ranking on one split: ranks, ties, intervals, efficiency (JSON or CSV)."""
     # The dependencies run in one worker thread, called in order, instead of FastAPI's one
     # thread hop each: at 200 requests/s the hops cost more than the cached answer itself.
+    # The answer is bytes made from LeaderboardOut's models when the ranking was built.
     query = BoardQuery(phase, split, format, weights, offset, limit)
     return await to_thread.run_sync(
         _answer, request, slug, bearer, query, limiter=_limiter(request)
@@ -179,14 +117,14 @@ def _answer(request: Request, slug: str, bearer: str | None, query: BoardQuery) 
     engine = request.app.state.engine
     if bearer is None and query.format == "json" and query.weights is None:
         with engine.connect() as connection:
-            body = _cached_page(connection, get_cache(request), slug, query)
+            body = _cached_page(connection, get_board_cache(request), slug, query)
         if body is not None:
             return Response(body, media_type="application/json")
     with Session(engine, expire_on_commit=False) as session:
         user = get_optional_user(session, bearer)
         challenge = get_challenge(slug, session, user)
         view = get_view(challenge, session, user, query.phase, query.split)
-        return _board_response(view, session, get_cache(request), query)
+        return _board_response(view, session, get_board_cache(request), query)
 
 
 def _cached_page(
@@ -202,7 +140,7 @@ def _cached_page(
     if crud.refusal(slug, visibility, key.revealed_private, None, query.split) is not None:
         return None
     table = cache.peek(key.key(query.split, "board"), key.token)
-    if not isinstance(table, Ranked) or table.settings != key.settings:
+    if not isinstance(table, boards.Ranked) or table.settings != key.settings:
         return None
     return _page(table.head, table.entries, query.offset, query.limit) + b"]}"
 
@@ -216,84 +154,35 @@ def _page(head: bytes, entries: tuple[bytes, ...], offset: int, limit: int) -> b
 def _board_response(
     view: View, session: Session, cache: crud.LeaderboardCache, query: BoardQuery
 ) -> Response:
-    table = ranked(view, session, cache)
+    table = boards.ranked(view, session, cache)
     if query.format == "csv":
         text = cache.get(view.key("csv"), table.token, lambda: to_csv(table.board))
         name = f"{view.challenge.slug}-{view.phase.name}-{view.split}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
     page = slice(query.offset, query.offset + query.limit)
-    head = _head(view, table.generated_at, len(table.entries))
+    head = boards.board_head(view, table.generated_at, len(table.entries))
     parts = [_page(head, table.entries, query.offset, query.limit)]
     if query.weights is not None:
         chosen = _weights(query.weights, table.board)
         rows = cache.get(
             view.key("composite", tuple(sorted(chosen.items()))),
             table.token,
-            lambda: tuple(_encode(composite_json(c)) for c in _composite(table.board, chosen)),
+            lambda: tuple(boards.encode(c) for c in boards.composite_rows(table.board, chosen)),
         )
-        parts += [b'],"weights":', _encode(chosen), b',"composite":[', b",".join(rows[page])]
+        parts += [b'],"weights":', to_json(chosen), b',"composite":[', b",".join(rows[page])]
     parts.append(b"]}")
     return Response(b"".join(parts), media_type="application/json")
 
 
-@router.get("/challenges/{slug}/leaderboard/history")
-def read_history(view: ViewDep, session: SessionDep, cache: CacheDep) -> Response:
+@router.get("/challenges/{slug}/leaderboard/history", response_model=HistoryOut)
+def read_history(view: ViewDep, session: SessionDep, cache: BoardCacheDep) -> Response:
     """Each team's best displayed primary score after each of its submissions (for plots)."""
     token = crud.change_token(session, challenge=view.challenge)
-    body = cache.get(view.key("history"), token, lambda: _encode(_history(view, session)))
+    body = cache.get(
+        view.key("history"), token, lambda: boards.encode(boards.history(session, view))
+    )
     return Response(body, media_type="application/json")
-
-
-def _history(view: View, session: Session) -> dict[str, Any]:
-    config = view.config
-    entries = crud.load_entries(
-        session, phase=view.phase, metrics=(config.primary, *config.secondary)
-    )
-    names = {e.team_id: e.team_name for e in entries}
-    points = best_over_time(
-        entries,
-        config.primary,
-        config.greater_is_better[config.primary],
-        split=view.split,
-        phase_end=view.phase.end,
-        decimals=config.decimals,
-    )
-    return {
-        **_identity(view),
-        "generated_at": utcnow().isoformat(),
-        "teams": [
-            {
-                "team_id": team,
-                "team": names[team],
-                "points": [{"at": p.at.isoformat(), "best": p.best} for p in history],
-            }
-            for team, history in sorted(points.items(), key=lambda item: names[item[0]])
-        ],
-    }
-
-
-def _identity(view: View) -> dict[str, Any]:
-    return {
-        "challenge": view.challenge.slug,
-        "phase": view.phase.name,
-        "split": view.split,
-        "primary": view.config.primary,
-        "secondary": list(view.config.secondary),
-        "greater_is_better": dict(view.config.greater_is_better),
-        "decimals": view.config.decimals,
-    }
-
-
-def _head(view: View, generated_at: datetime, total: int) -> bytes:
-    """The answer's fields up to ``total`` as JSON, the object left open for the page's."""
-    fields = {
-        **_identity(view),
-        "rule": view.config.rule.kind,
-        "generated_at": generated_at.isoformat(),
-        "total": total,
-    }
-    return _encode(fields)[:-1]
 
 
 def _weights(text: str, board: Leaderboard) -> dict[str, float]:
@@ -322,61 +211,3 @@ def parse_weights(text: str, primary: str) -> dict[str, float] | None:
             )
         weights[name.strip()] = value
     return weights or None
-
-
-def _composite(board: Leaderboard, weights: dict[str, float]) -> list[CompositeEntry]:
-    try:
-        return composite(board, weights)
-    except LeaderboardError as error:
-        raise InvalidInput(str(error)) from None
-
-
-def entry_json(board: Leaderboard, e: LeaderboardEntry) -> dict[str, Any]:
-    """One leaderboard entry as the API shows it: displayed (rounded) values only."""
-    interval = e.display_interval
-    p_next = e.p_value_to_next
-    return {
-        "rank": e.rank,
-        "tie_group": e.tie_group,
-        "tied_with_next": e.tied_with_next,
-        "p_value_to_next": None if p_next is None or math.isnan(p_next) else round(p_next, 4),
-        "team": e.team_name,
-        "team_id": e.team_id,
-        "baseline": e.baseline,
-        "submission_id": e.submission_id,
-        "scores": dict(e.display_scores),
-        "interval": None if interval is None else {"low": interval.low, "high": interval.high},
-        "efficiency": {
-            "wall_seconds": e.efficiency.wall_seconds,
-            "cpu_seconds": e.efficiency.cpu_seconds,
-            "peak_memory_mb": e.efficiency.peak_memory_mb,
-        },
-        "submission_count": e.submission_count,
-        "last_submission_at": None
-        if e.last_submission_at is None
-        else e.last_submission_at.isoformat(),
-    }
-
-
-def composite_json(c: CompositeEntry) -> dict[str, Any]:
-    """One composite row: rank, rounded score, per-column contributions and what it misses."""
-    return {
-        "rank": c.rank,
-        "team": c.team_name,
-        "team_id": c.team_id,
-        "submission_id": c.submission_id,
-        "score": c.display_score,
-        "leaderboard_rank": c.leaderboard_rank,
-        "values": dict(c.values),
-        "contributions": {k: round(v, 6) for k, v in c.contributions.items()},
-        "missing": list(c.missing),
-    }
-
-
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
-
-
-# after this module's routes, so that a leaderboard request is matched before the judges' ones
-# are tried (no path of theirs overlaps these two)
-router.include_router(judging.router)

@@ -1,0 +1,367 @@
+"""The ranking views the API and the pages both show: a phase's leaderboard (cached), each
+team's best score over time, the final ranking and its published versions.
+
+Routes turn these into JSON (the models of :mod:`podium.services.board_models`), pages into
+HTML; neither ranks, rounds or checks visibility on its own. A leaderboard is ranked once per
+change of the challenge (:func:`ranked`, cached under the change token of
+:func:`podium.crud.board_cache.change_token`) and its entries are encoded as JSON then, so that
+the API's cached answers are a join of bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from sqlmodel import Session
+
+from leaderboard import (
+    PRIVATE,
+    CompositeEntry,
+    FinalEntry,
+    HistoryPoint,
+    Leaderboard,
+    LeaderboardEntry,
+    LeaderboardError,
+    best_over_time,
+    composite,
+)
+from podium.crud import judging, publishing, roles
+from podium.crud import leaderboards as crud
+from podium.crud.errors import InvalidInput, NotFound, PermissionDenied
+from podium.db.models import Challenge, Phase, User
+from podium.db.models.judging import PublishedRanking
+from podium.db.types import utcnow
+from podium.services.board_models import (
+    BoardHead,
+    BoardIdentity,
+    CompositeOut,
+    CriterionOut,
+    EfficiencyOut,
+    EntryOut,
+    FinalHead,
+    FinalRanking,
+    FinalWeights,
+    HistoryOut,
+    HistoryPointOut,
+    Interval,
+    JudgedFinalEntry,
+    JudgedFinalRanking,
+    PlainFinalEntry,
+    PlainFinalRanking,
+    PublishedOut,
+    TeamHistory,
+    TeamRubricOut,
+)
+
+FINAL_RANKING: TypeAdapter[FinalRanking] = TypeAdapter(FinalRanking)
+
+
+@dataclass(frozen=True)
+class View:
+    """A request's resolved target: challenge, phase, its settings and the split."""
+
+    challenge: Challenge
+    phase: Phase
+    config: crud.BoardConfig
+    split: str
+
+    def key(self, *extra: Hashable) -> tuple[Hashable, ...]:
+        return (self.challenge.id, self.phase.id, self.split, *extra)
+
+
+def resolve_view(
+    session: Session, *, challenge: Challenge, user: User | None, phase: str | None, split: str
+) -> View:
+    """The phase and split asked for, once ``user`` is known to be allowed to see them.
+
+    Raises:
+        NotFound: No such phase.
+        PermissionDenied: The caller may not see this board or split (the message says why).
+        InvalidInput: An unknown split.
+    """
+    chosen = crud.select_phase(session, challenge=challenge, name=phase)
+    config = crud.board_config(challenge, chosen)
+    role = crud.viewer_role(session, user=user, challenge=challenge)
+    crud.check_visible(challenge, config, role, split)
+    return View(challenge, chosen, config, split)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A cached ranking: the library's table and each entry already encoded as JSON."""
+
+    board: Leaderboard
+    entries: tuple[bytes, ...]
+    generated_at: datetime
+    token: Hashable  # what it was built under: views derived from it are cached under it too
+    head: bytes  # the JSON answer up to "total", object left open (see ``board_head``)
+    settings: Mapping[str, Any]  # the phase's leaderboard settings it was built under
+
+
+def ranked(
+    view: View, session: Session, cache: crud.LeaderboardCache, token: Hashable | None = None
+) -> Ranked:
+    """The view's ranking, cached while the change token (see ``change_token``) is unchanged."""
+    if token is None:
+        token = crud.change_token(session, challenge=view.challenge)
+
+    def build() -> Ranked:
+        board = crud.build_leaderboard(
+            session, phase=view.phase, config=view.config, split=view.split, store=cache.store
+        )
+        encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
+        at = utcnow()
+        head = board_head(view, at, len(encoded))
+        return Ranked(board, encoded, at, token, head, dict(view.phase.leaderboard or {}))
+
+    return cache.get(view.key("board"), token, build)
+
+
+def encode(model: BaseModel) -> bytes:
+    """A model as compact JSON (NaN and infinities as null)."""
+    return model.__pydantic_serializer__.to_json(model)
+
+
+def identity(view: View) -> BoardIdentity:
+    """Which board ``view`` is, as its answers name it."""
+    config = view.config
+    return BoardIdentity(
+        challenge=view.challenge.slug,
+        phase=view.phase.name,
+        split=view.split,
+        primary=config.primary,
+        secondary=list(config.secondary),
+        greater_is_better=dict(config.greater_is_better),
+        decimals=config.decimals,
+    )
+
+
+def board_head(view: View, generated_at: datetime, total: int) -> bytes:
+    """A leaderboard answer's fields up to ``total`` as JSON, the object left open for the
+    page's (see :class:`podium.services.board_models.LeaderboardOut`)."""
+    fields = identity(view).model_dump()
+    head = BoardHead(**fields, rule=view.config.rule.kind, generated_at=generated_at, total=total)
+    return encode(head)[:-1]
+
+
+def entry_out(board: Leaderboard, e: LeaderboardEntry) -> EntryOut:
+    """One leaderboard entry as the API shows it: displayed (rounded) values only."""
+    interval = e.display_interval
+    p_next = e.p_value_to_next
+    return EntryOut(
+        rank=e.rank,
+        tie_group=e.tie_group,
+        tied_with_next=e.tied_with_next,
+        p_value_to_next=None if p_next is None or math.isnan(p_next) else round(p_next, 4),
+        team=e.team_name,
+        team_id=e.team_id,
+        baseline=e.baseline,
+        submission_id=e.submission_id,
+        scores=dict(e.display_scores),
+        interval=None if interval is None else Interval(low=interval.low, high=interval.high),
+        efficiency=EfficiencyOut(
+            wall_seconds=e.efficiency.wall_seconds,
+            cpu_seconds=e.efficiency.cpu_seconds,
+            peak_memory_mb=e.efficiency.peak_memory_mb,
+        ),
+        submission_count=e.submission_count,
+        last_submission_at=e.last_submission_at,
+    )
+
+
+def composite_rows(board: Leaderboard, weights: dict[str, float]) -> list[CompositeOut]:
+    """The composite ranking of ``board`` under ``weights``.
+
+    Raises:
+        InvalidInput: A weighted column is not on the board (the message lists them).
+    """
+    try:
+        rows = composite(board, weights)
+    except LeaderboardError as error:
+        raise InvalidInput(str(error)) from None
+    return [_composite_out(c) for c in rows]
+
+
+def _composite_out(c: CompositeEntry) -> CompositeOut:
+    return CompositeOut(
+        rank=c.rank,
+        team=c.team_name,
+        team_id=c.team_id,
+        submission_id=c.submission_id,
+        score=c.display_score,
+        leaderboard_rank=c.leaderboard_rank,
+        values=dict(c.values),
+        contributions={k: round(v, 6) for k, v in c.contributions.items()},
+        missing=list(c.missing),
+    )
+
+
+def best_scores_over_time(
+    session: Session, view: View
+) -> tuple[dict[int, list[HistoryPoint]], dict[int, str]]:
+    """Per team id, its best displayed primary score after each submission; and team names."""
+    config = view.config
+    entries = crud.load_entries(
+        session, phase=view.phase, metrics=(config.primary, *config.secondary)
+    )
+    points = best_over_time(
+        entries,
+        config.primary,
+        config.greater_is_better[config.primary],
+        split=view.split,
+        phase_end=view.phase.end,
+        decimals=config.decimals,
+    )
+    return points, {e.team_id: e.team_name for e in entries}
+
+
+def history(session: Session, view: View) -> HistoryOut:
+    """Each team's best displayed primary score over time, teams by name."""
+    points, names = best_scores_over_time(session, view)
+    teams = [
+        TeamHistory(
+            team_id=team,
+            team=names[team],
+            points=[HistoryPointOut(at=p.at, best=p.best) for p in line],
+        )
+        for team, line in sorted(points.items(), key=lambda item: names[item[0]])
+    ]
+    return HistoryOut(**identity(view).model_dump(), generated_at=utcnow(), teams=teams)
+
+
+def final_ranking(session: Session, challenge: Challenge, phase: str | None) -> FinalRanking:
+    """The final ranking of ``phase`` (default: :func:`podium.crud.phases.select_phase`'s),
+    naming its phase: judged when the challenge has a rubric, else the private board."""
+    chosen = crud.select_phase(session, challenge=challenge, name=phase)
+    config = crud.board_config(challenge, chosen)
+    board = crud.build_leaderboard(session, phase=chosen, config=config, split=PRIVATE)
+    head = FinalHead(
+        challenge=challenge.slug,
+        phase=chosen.name,
+        split=PRIVATE,
+        primary=config.primary,
+        decimals=config.decimals,
+    ).model_dump()
+    if not challenge.spec.get("judging"):
+        entries = [
+            PlainFinalEntry(
+                rank=e.rank,
+                team_id=e.team_id,
+                team=e.team_name,
+                final_score=None,
+                leaderboard_rank=e.rank,
+                leaderboard_score=e.display_scores[config.primary],
+            )
+            for e in board.ranked
+        ]
+        return PlainFinalRanking(**head, entries=entries)
+    rules, final = judging.judged_ranking(session, challenge=challenge, board=board)
+    return JudgedFinalRanking(
+        **head,
+        weights=FinalWeights(leaderboard=rules.leaderboard_weight, rubric=rules.rubric_weight),
+        rubric=[
+            CriterionOut(name=c.name, max_points=c.max_points, weight=c.weight)
+            for c in rules.rubric.criteria
+        ],
+        entries=[_judged_entry(e) for e in final],
+    )
+
+
+def _judged_entry(e: FinalEntry) -> JudgedFinalEntry:
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 6)
+
+    rubric = e.rubric
+    return JudgedFinalEntry(
+        rank=e.rank,
+        team_id=e.team_id,
+        team=e.team_name,
+        final_score=r(e.final_score),
+        leaderboard_rank=e.leaderboard_rank,
+        leaderboard_score=e.leaderboard_score,
+        leaderboard_part=r(e.leaderboard_part),
+        rubric_part=r(e.rubric_part),
+        rubric=None
+        if rubric is None
+        else TeamRubricOut(
+            mean_points=dict(rubric.mean_points),
+            judges=rubric.judges,
+            incomplete=rubric.incomplete,
+        ),
+    )
+
+
+def readable_final_ranking(
+    session: Session, challenge: Challenge, user: User | None, phase: str | None
+) -> FinalRanking:
+    """The final ranking as ``user`` may read it: live for the challenge's staff, else the
+    latest published version (of ``phase`` when given).
+
+    Raises:
+        PermissionDenied: Not staff, and nothing (for that phase) is published yet.
+    """
+    if roles.is_staff(session, user=user, challenge=challenge):
+        return final_ranking(session, challenge, phase)
+    snapshot = publishing.published(session, challenge=challenge, phase=phase)
+    if snapshot is None:
+        which = "" if phase is None else f" for phase {phase!r}"
+        raise PermissionDenied(
+            f"the final ranking of {challenge.slug} is not published yet{which}; "
+            "its judges and organisers see it meanwhile"
+        )
+    return FINAL_RANKING.validate_python(snapshot.ranking)
+
+
+def publish_final(
+    session: Session, *, challenge: Challenge, actor: User, phase: str | None, reveal: bool
+) -> PublishedOut:
+    """Freeze the final ranking of ``phase`` as the challenge's next published version (see
+    :func:`podium.crud.publishing.publish`, which refuses while the private split is hidden
+    unless ``reveal``)."""
+    ranking = final_ranking(session, challenge, phase)
+    row = publishing.publish(
+        session,
+        challenge=challenge,
+        actor=actor,
+        phase=ranking.phase,
+        ranking=ranking.model_dump(mode="json"),
+        reveal_private=reveal,
+    )
+    return published_out(row)
+
+
+def published_ranking(
+    session: Session, *, challenge: Challenge, version: int | None = None
+) -> PublishedOut | None:
+    """The published version ``version`` (default: the latest), or None."""
+    row = publishing.published(session, challenge=challenge, version=version)
+    return None if row is None else published_out(row)
+
+
+def require_published(
+    session: Session, *, challenge: Challenge, version: int | None = None
+) -> PublishedOut:
+    """:func:`published_ranking`, which must exist.
+
+    Raises:
+        NotFound: Nothing (or no such version) is published.
+    """
+    published = published_ranking(session, challenge=challenge, version=version)
+    if published is None:
+        which = "nothing" if version is None else f"no version {version}"
+        raise NotFound(f"{challenge.slug} has published {which} yet")
+    return published
+
+
+def published_out(row: PublishedRanking) -> PublishedOut:
+    return PublishedOut(
+        version=row.version,
+        phase=row.phase,
+        published_at=row.at,
+        ranking=FINAL_RANKING.validate_python(row.ranking),
+    )
