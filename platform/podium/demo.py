@@ -2,13 +2,15 @@
 
 `podium up --examples` installs the example challenges (once), creates three demo accounts (a
 student, an organiser, a judge; each password is printed once, when the account is made),
-submits the baselines and two hostile examples (one runs out of memory, one writes invalid
-predictions), follows them to their final state and prints every leaderboard. A second run
-finds everything in place and only prints the leaderboards.
+submits the organiser's baselines (never ranked) and, as the student, two hostile examples (one
+runs out of memory, one writes invalid predictions), all through the upload's own intake
+(:mod:`podium.pipeline.intake`), follows them to their final state and prints every
+leaderboard. A second run finds everything in place and only prints the leaderboards.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import tempfile
 import time
@@ -26,6 +28,7 @@ from challenges.examples import EXAMPLES_DIR, SLUGS
 from podium.cli.columns import board_notes, board_rows, leaderboard_columns
 from podium.cli.tables import field, is_terminal, print_table, render, terminal_width
 from podium.crud.challenges import get_challenge_by_slug
+from podium.crud.errors import PodiumError
 from podium.crud.roles import grant_role
 from podium.crud.users import create_user, get_user_by_username
 from podium.db.models import (
@@ -37,7 +40,8 @@ from podium.db.models import (
     UserCreate,
 )
 from podium.db.models.submissions import TERMINAL_STATUSES
-from podium.pipeline.examples import DEMO_ORGANISER, load_examples, submit_file
+from podium.pipeline.examples import DEMO_ORGANISER, load_examples
+from podium.pipeline.intake import submit_file
 from podium.settings import Settings
 from sandbox.packing import pack_folder
 
@@ -45,6 +49,7 @@ DEMO_STUDENT = "demo-student"
 DEMO_JUDGE = "demo-judge"
 DEMO_ACCOUNTS = (("student", DEMO_STUDENT), ("organiser", DEMO_ORGANISER), ("judge", DEMO_JUDGE))
 HOSTILE_DIR = EXAMPLES_DIR / "hostile"
+log = logging.getLogger(__name__)
 HOSTILE_TARGET = "breast-cancer-diagnosis"
 FOLLOW_SECONDS = 1800
 
@@ -119,11 +124,15 @@ def _submit_hostile(session: Session, settings: Settings, student: User) -> list
     for folder in sorted(p for p in HOSTILE_DIR.iterdir() if p.is_dir()):
         with tempfile.TemporaryDirectory() as tmp:
             archive = pack_folder(folder, Path(tmp) / f"{folder.name}.tar")
-            submission = submit_file(
-                session, settings, challenge=challenge, user=student,
-                kind=SubmissionKind.BUILD, content=archive.read_bytes(),
-                filename=archive.name,
-            )  # fmt: skip
+            try:
+                submission = submit_file(
+                    session, settings, challenge=challenge, user=student,
+                    kind=SubmissionKind.BUILD, content=archive.read_bytes(),
+                    filename=archive.name,
+                )  # fmt: skip
+            except PodiumError as error:  # refused as an upload would be: say so, go on
+                log.warning("demo submission %s refused: %s", folder.name, error.message)
+                continue
         if submission.id is not None:
             ids.append(submission.id)
     return ids

@@ -1,7 +1,8 @@
 """A real platform for pipeline tests: a home folder, a migrated database, real worker processes.
 
-Nothing is faked: submissions are rows plus files in the store, tasks go through a real broker
-to a ``podium worker`` subprocess, which runs the real sandbox and writes a real MLflow store.
+Nothing is faked: submissions go through the upload's own intake (rows plus files in the
+store), tasks go through a real broker to a ``podium worker`` subprocess, which runs the real
+sandbox and writes a real MLflow store.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from podium.db.models import (
     User,
     UserCreate,
 )
-from podium.pipeline.examples import submit_file
+from podium.pipeline.intake import submit_file
 from podium.settings import Settings
 from podium.store import Store
 from sandbox.runner import LABEL
+from tests.platform.factories import make_user
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_ENV = {
@@ -81,12 +83,29 @@ class Platform:
         self.challenges[challenge.slug] = challenge
         return challenge
 
-    def submit(self, slug: str, kind: SubmissionKind, content: bytes, name: str) -> int:
+    def participant(self) -> User:
+        """A fresh participant (no role anywhere): a team of their own on first submission."""
+        with self.session() as session:
+            return make_user(session)
+
+    def submit(
+        self,
+        slug: str,
+        kind: SubmissionKind,
+        content: bytes,
+        name: str,
+        *,
+        user: User | None = None,
+        baseline: bool = False,
+    ) -> int:
+        """Submit through the upload's intake: as ``user``, else as a fresh participant (each
+        in a team of its own, so no quota is shared); ``baseline``: the organiser's baseline."""
         assert self.owner is not None
+        who = self.owner if baseline else user or self.participant()
         with self.session() as session:
             submission = submit_file(
-                session, self.settings, challenge=self.challenges[slug], user=self.owner,
-                kind=kind, content=content, filename=name,
+                session, self.settings, challenge=self.challenges[slug], user=who,
+                kind=kind, content=content, filename=name, baseline=baseline,
             )  # fmt: skip
         assert submission.id is not None
         return submission.id

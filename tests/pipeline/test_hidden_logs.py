@@ -28,7 +28,7 @@ from podium.crud.submission_logs import stderr_head
 from podium.crud.users import create_user
 from podium.db.models import SubmissionKind, SubmissionStatus, User, UserCreate
 from podium.pipeline.disclosure import predictions_message, run_message
-from podium.pipeline.examples import submit_file
+from podium.pipeline.intake import submit_file
 from podium.tracking import Tracker
 from sandbox.limits import SandboxLimits
 from sandbox.result import RunStatus

@@ -25,16 +25,19 @@ def db(tmp_path: Path, quick: Path) -> Platform:
 
 
 def _submission(db: Platform, status: SubmissionStatus, age_seconds: float = 0) -> int:
+    """A row in ``status`` as the pipeline would leave it (states no upload can make)."""
     challenge = db.challenges["quick-check"]
+    user = db.participant()
     with db.session() as session:
+        from podium.crud.phases import submission_phase
         from podium.crud.teams import get_or_create_personal_team
-        from podium.pipeline.examples import open_phase
 
-        assert db.owner is not None and challenge.id is not None
-        team = get_or_create_personal_team(session, db.owner, challenge)
+        assert challenge.id is not None
+        team = get_or_create_personal_team(session, user, challenge)
+        phase = submission_phase(session, challenge=challenge, name=None)
         submission = Submission(
-            challenge_id=challenge.id, phase_id=open_phase(session, challenge).id or 0,
-            team_id=team.id or 0, user_id=db.owner.id, kind=SubmissionKind.BUILD,
+            challenge_id=challenge.id, phase_id=phase.id or 0,
+            team_id=team.id or 0, user_id=user.id, kind=SubmissionKind.BUILD,
         )  # fmt: skip
         record_status(session, submission, status)
         submission.updated_at = utcnow() - timedelta(seconds=age_seconds)

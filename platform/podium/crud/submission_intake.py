@@ -1,11 +1,21 @@
 """Accepting an upload: which phase, which kind, a sane file, the team's quota, then the row.
 
+The one way a submission is made: the API's upload, the demo, the examples, the pipeline tests
+and the benchmarks all go through these two steps (the latter through
+:func:`podium.pipeline.intake.submit_file`), so every submission meets the same checks and
+gets the same events.
+
 Two steps around the streamed copy, so nothing is written for a request that will be refused:
 :func:`plan_submission` checks what the form says (phase open, kind allowed, file name fits
 the kind, quota when the caller already has a team); :func:`accept_submission` checks the
 bytes, makes the personal team on a first submission, checks the quota again under a lock on
 the team, and commits the row with the file moved into ``store.submission_dir(id)``. The
 caller enqueues only after that commit.
+
+Staff of a challenge do not compete in it. An organiser (or an admin) submits a *baseline*
+instead: it goes to the challenge's baseline team (no members, see
+:func:`~podium.crud.teams.baseline_team`), to any phase at any time, is never charged to a
+quota and never ranked; leaderboards show it as a reference.
 """
 
 from __future__ import annotations
@@ -14,19 +24,25 @@ import gzip
 import shutil
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
-from podium.crud.challenges import phases_of
-from podium.crud.errors import Conflict, InvalidInput
+from podium.crud.errors import InvalidInput, PermissionDenied
+from podium.crud.phases import submission_phase
 from podium.crud.quotas import check_quota, lock_team
-from podium.crud.roles import check_may_compete
+from podium.crud.roles import check_may_compete, is_organiser
 from podium.crud.submissions import record_status
-from podium.crud.teams import get_or_create_personal_team, team_of
-from podium.db.models import Challenge, Phase, Submission, SubmissionKind, SubmissionStatus, User
-from podium.db.types import utcnow
+from podium.crud.teams import baseline_team, get_or_create_personal_team, team_of
+from podium.db.models import (
+    Challenge,
+    Phase,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    Team,
+    User,
+)
 from podium.store import Store, StoredFile, move_into, safe_filename
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
@@ -52,52 +68,7 @@ class Intake:
     kind: SubmissionKind
     filename: str
     team_id: int | None
-
-
-def _is_open(phase: Phase, now: datetime) -> bool:
-    return phase.start <= now < phase.end
-
-
-def _names(phases: list[Phase]) -> str:
-    return ", ".join(repr(p.name) for p in phases) or "none"
-
-
-def choose_phase(
-    session: Session, *, challenge: Challenge, name: str | None, now: datetime | None = None
-) -> Phase:
-    """The phase ``name``, or the one open now (the latest to start when several are).
-
-    Raises:
-        InvalidInput: the challenge has no phase ``name``.
-        Conflict: that phase (or, without a name, every phase) is not open now.
-    """
-    now = now or utcnow()
-    phases = phases_of(session, challenge=challenge)
-    open_now = [p for p in phases if _is_open(p, now)]
-    if name is None:
-        if open_now:
-            return max(open_now, key=lambda p: (p.start, p.position))
-        upcoming = [p for p in phases if p.start > now]
-        first = upcoming[0] if upcoming else None
-        when = f"; {first.name!r} opens at {first.start.isoformat()}" if first else ""
-        raise Conflict(f"{challenge.slug} has no phase open for submissions now{when}")
-    phase = next((p for p in phases if p.name == name), None)
-    if phase is None:
-        raise InvalidInput(
-            f"{challenge.slug} has no phase {name!r}; its phases are {_names(phases)} "
-            f"(open now: {_names(open_now)})"
-        )
-    if not _is_open(phase, now):
-        state = (
-            f"opens at {phase.start.isoformat()}"
-            if now < phase.start
-            else f"ended at {phase.end.isoformat()}"
-        )
-        raise Conflict(
-            f"phase {name!r} of {challenge.slug} is not open ({state}); "
-            f"phases open now: {_names(open_now)}"
-        )
-    return phase
+    baseline: bool = False
 
 
 def check_kind(*, phase: Phase, kind: SubmissionKind) -> None:
@@ -130,23 +101,37 @@ def plan_submission(
     kind: SubmissionKind,
     phase_name: str | None,
     filename: str | None,
+    baseline: bool = False,
 ) -> Intake:
     """Check the form before any byte is copied (the quota only if the user has a team).
 
     Raises:
-        PermissionDenied: the user is staff of the challenge (staff do not compete).
-        InvalidInput, Conflict: see :func:`choose_phase`, :func:`check_kind`,
-            :func:`check_filename`.
+        PermissionDenied: the user is staff of the challenge (staff do not compete), or asks
+            for a baseline without being its organiser (or an admin).
+        InvalidInput, Conflict: see :func:`~podium.crud.phases.submission_phase`,
+            :func:`check_kind`, :func:`check_filename`.
         QuotaExceeded: the team has reached one of the phase's limits.
     """
-    check_may_compete(session, user=user, challenge=challenge)
-    phase = choose_phase(session, challenge=challenge, name=phase_name)
+    if baseline:
+        check_may_submit_baseline(session, user=user, challenge=challenge)
+    else:
+        check_may_compete(session, user=user, challenge=challenge)
+    phase = submission_phase(session, challenge=challenge, name=phase_name, baseline=baseline)
     check_kind(phase=phase, kind=kind)
     name = check_filename(kind=kind, filename=filename)
-    team = team_of(session, user=user, challenge=challenge)
+    team = None if baseline else team_of(session, user=user, challenge=challenge)
     if team is not None:
         check_quota(session, team=team, phase=phase)
-    return Intake(challenge, phase, kind, name, team.id if team is not None else None)
+    return Intake(challenge, phase, kind, name, team.id if team else None, baseline)
+
+
+def check_may_submit_baseline(session: Session, *, user: User, challenge: Challenge) -> None:
+    """Refuse a baseline to anyone but the challenge's organisers and admins (403)."""
+    if not is_organiser(session, user=user, challenge=challenge):
+        raise PermissionDenied(
+            f"only organisers of {challenge.slug} (or an admin) submit baselines; "
+            "submit without baseline to compete"
+        )
 
 
 def _head(path: Path, *, gunzip: bool) -> bytes:
@@ -190,7 +175,14 @@ def _row(intake: Intake, *, team_id: int, user: User, upload: StoredFile, text: 
         challenge_id=intake.challenge.id, phase_id=intake.phase.id, team_id=team_id,
         user_id=user.id, kind=intake.kind, filename=intake.filename,
         file_sha256=upload.sha256, size_bytes=upload.size_bytes, description=text,
+        baseline=intake.baseline,
     )  # fmt: skip
+
+
+def _team(session: Session, intake: Intake, user: User) -> Team:
+    if intake.baseline:
+        return baseline_team(session, challenge=intake.challenge, organiser=user)
+    return get_or_create_personal_team(session, user, intake.challenge)
 
 
 def accept_submission(
@@ -212,12 +204,13 @@ def accept_submission(
         QuotaExceeded: the team has reached one of the phase's limits.
     """
     check_content(kind=intake.kind, filename=intake.filename, upload=upload)
-    team = get_or_create_personal_team(session, user, intake.challenge)
+    team = _team(session, intake, user)
     assert team.id is not None
     folder: Path | None = None
     try:
         lock_team(session, team=team)
-        check_quota(session, team=team, phase=intake.phase)
+        if not intake.baseline:  # baselines never count against a quota
+            check_quota(session, team=team, phase=intake.phase)
         submission = _row(intake, team_id=team.id, user=user, upload=upload, text=description)
         record_status(session, submission, SubmissionStatus.SUBMITTED, "uploaded")
         assert submission.id is not None

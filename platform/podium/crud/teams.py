@@ -6,6 +6,11 @@ moment (a join holds the team's row lock, :func:`~podium.crud.quotas.lock_team`,
 counts); only the owner invites; the challenge's staff neither create, join nor are invited to
 a team (:func:`~podium.crud.roles.check_may_compete`); a member who has submitted with a team
 cannot leave it, since leaving would reset the team's quota for them.
+
+Organisers' baselines belong to the challenge's *baseline team* (:func:`baseline_team`): a
+team named ``baseline`` with no members, so no one competes through it; its submissions are
+marked ``baseline``, shown on leaderboards and never ranked. No participant's team takes that
+name.
 """
 
 from __future__ import annotations
@@ -87,6 +92,40 @@ def _add_member(session: Session, *, team: Team, user: User, role: TeamRole) -> 
     )
 
 
+BASELINE_TEAM = "baseline"
+
+
+def _check_not_reserved(name: str, challenge: Challenge) -> None:
+    if name.strip().lower() == BASELINE_TEAM:
+        raise Conflict(
+            f"{name!r} is the name of {challenge.slug}'s organisers' baselines; choose another"
+        )
+
+
+def baseline_team(session: Session, *, challenge: Challenge, organiser: User) -> Team:
+    """The challenge's team of organisers' baselines (made, with no members, on first use).
+
+    Raises:
+        Conflict: A participants' team already holds the name (made before it was reserved).
+    """
+    query = select(Team).where(Team.challenge_id == challenge.id, Team.name == BASELINE_TEAM)
+    team = session.exec(query).first()
+    if team is None:
+        assert challenge.id is not None
+        session.add(Team(name=BASELINE_TEAM, challenge_id=challenge.id, created_by=organiser.id))
+        try:
+            session.commit()
+        except IntegrityError:  # made by a concurrent baseline: use that one
+            session.rollback()
+        team = session.exec(query).one()
+    if team.personal or member_count(session, team=team):
+        raise Conflict(
+            f"{challenge.slug} has a participants' team named {BASELINE_TEAM!r}, the name its "
+            "baselines go under; ask an admin to rename that team, then submit the baseline"
+        )
+    return team
+
+
 def _commit_or_conflict(session: Session, message: str) -> None:
     try:
         session.commit()
@@ -104,6 +143,7 @@ def create_team(session: Session, *, challenge: Challenge, user: User, name: str
     """
     check_may_compete(session, user=user, challenge=challenge)
     _check_teamless(session, user=user, challenge=challenge)
+    _check_not_reserved(name, challenge)
     taken = select(Team).where(Team.challenge_id == challenge.id, Team.name == name)
     if session.exec(taken).first() is not None:
         raise Conflict(f"a team named {name!r} exists in {challenge.slug}; choose another name")
@@ -223,7 +263,7 @@ def _hand_over(session: Session, *, team: Team, leaving: TeamMember) -> None:
 def _free_team_name(session: Session, *, challenge: Challenge, wanted: str) -> str:
     taken = set(session.exec(select(Team.name).where(Team.challenge_id == challenge.id)).all())
     for candidate in (wanted, f"{wanted}-solo", *(f"{wanted}-{n}" for n in range(2, 1000))):
-        if candidate not in taken:
+        if candidate not in taken and candidate.lower() != BASELINE_TEAM:
             return candidate
     raise Conflict(f"no free team name for {wanted!r} in {challenge.slug}; create a team first")
 

@@ -1,29 +1,26 @@
 """`podium up --examples`: install the example challenges and submit their baselines.
 
-Also the one place that turns a file on disk into a queued submission without the API
-(:func:`submit_file`), for the demo and for tests and benchmarks of the pipeline.
+The baselines go through the upload's intake (:func:`podium.pipeline.intake.submit_file`) as
+the demo organiser's baselines: the challenge's baseline team, never ranked, never charged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import shutil
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
 from challenges.examples import SLUGS, build_example
-from podium.crud.challenges import phases_of, register_challenge
-from podium.crud.teams import get_or_create_personal_team
+from podium.crud.challenges import register_challenge
 from podium.crud.users import create_user, get_user_by_username
-from podium.db.models import Challenge, Phase, Submission, SubmissionKind, User, UserCreate
-from podium.pipeline.dispatch import enqueue
+from podium.db.models import Challenge, Submission, SubmissionKind, User, UserCreate
+from podium.pipeline.intake import submit_file
 from podium.settings import Settings
-from podium.store import Store, safe_filename
+from podium.store import Store
 from sandbox.packing import pack_folder
 
 log = logging.getLogger(__name__)
@@ -34,52 +31,6 @@ def pack_context(folder: Path) -> bytes:
     """A build context as an uncompressed tar (the folder's files at the archive's root)."""
     with tempfile.TemporaryDirectory(prefix="podium-context-") as tmp:
         return pack_folder(folder, Path(tmp) / "context.tar").read_bytes()
-
-
-def open_phase(session: Session, challenge: Challenge) -> Phase:
-    """The phase open now, else the first one."""
-    phases = phases_of(session, challenge=challenge)
-    now = datetime.now(UTC)
-    return next((p for p in phases if p.start <= now < p.end), phases[0])
-
-
-def submit_file(
-    session: Session,
-    settings: Settings,
-    *,
-    challenge: Challenge,
-    user: User,
-    kind: SubmissionKind,
-    content: bytes,
-    filename: str,
-    phase: Phase | None = None,
-    baseline: bool = False,
-) -> Submission:
-    """Store ``content`` as a new submission of ``user``'s team, commit it and enqueue it."""
-    phase = phase or open_phase(session, challenge)
-    team = get_or_create_personal_team(session, user, challenge)
-    assert challenge.id and phase.id and team.id
-    submission = Submission(
-        challenge_id=challenge.id,
-        phase_id=phase.id,
-        team_id=team.id,
-        user_id=user.id,
-        kind=kind,
-        filename=safe_filename(filename),
-        file_sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-        baseline=baseline,
-    )
-    session.add(submission)
-    session.flush()
-    assert submission.id is not None
-    path = Store.from_settings(settings).submission_dir(submission.id) / submission.filename
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    submission.file_path = str(path)
-    session.commit()
-    enqueue(session, submission, settings)
-    return submission
 
 
 def demo_organiser(session: Session) -> User:

@@ -79,14 +79,23 @@ async def create_submission(
     enqueue: EnqueueDep,
     file: Annotated[UploadFile, File(description="image archive, build context or model file")],
     kind: Annotated[SubmissionKind, Form(description="image, build or model")],
-    phase: Annotated[str | None, Form(description="default: the phase open now")] = None,
+    phase: Annotated[
+        str | None, Form(description="the phase (it must be open); default: the one open now")
+    ] = None,
     description: Annotated[str, Form(max_length=2000)] = "",
+    baseline: Annotated[
+        bool,
+        Form(
+            description="an organiser's reference submission (organisers and admins): any "
+            "phase, at any time; shown on leaderboards, never ranked, never charged"
+        ),
+    ] = False,
 ) -> SubmissionSummary:
     """Upload a submission; it is queued for evaluation (poll GET /submissions/{id})."""
     intake = await run_in_threadpool(
         partial(
             plan_submission, session, challenge=challenge, user=user, kind=kind,
-            phase_name=phase, filename=file.filename,
+            phase_name=phase, filename=file.filename, baseline=baseline,
         )
     )  # fmt: skip
     upload_path = store.new_upload_path()
