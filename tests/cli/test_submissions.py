@@ -7,7 +7,9 @@ import io
 import re
 from pathlib import Path
 
+from podium.db.models import ChallengeRoleKind
 from tests.cli.conftest import SLUG, Cli, LiveServer, one_error_line
+from tests.platform.factories import PASSWORD
 
 
 def _submit_baseline(server: LiveServer, cli: Cli, example_folder: Path) -> int:
@@ -92,3 +94,25 @@ def test_the_private_leaderboard_is_refused_in_one_line(
     _submit_baseline(server, cli, example_folder)
     line = one_error_line(cli("leaderboard", SLUG, "--private"))
     assert "private" in line
+
+
+def test_an_organiser_submits_a_baseline_and_a_participant_may_not(
+    server: LiveServer, cli: Cli, example_folder: Path
+) -> None:
+    challenge = server.register_example(example_folder)
+    server.grant(challenge, server.user(username="olga"), ChallengeRoleKind.ORGANISER)
+    cli.login(server.url, "olga", PASSWORD)
+    folder = str(example_folder / "baseline")
+    competing = one_error_line(cli("submit", folder, "--challenge", SLUG))
+    assert "staff of breast-cancer-diagnosis cannot compete in it" in competing
+    sent = cli("submit", folder, "--challenge", SLUG, "--baseline")
+    assert sent.exit_code == 0, sent.output
+    assert re.search(r"submitted: id \d+, phase development, status", sent.stdout)
+    listed = cli("judge", "list", SLUG)
+    assert re.search(r"\bbaseline\b", listed.stdout), listed.stdout
+    cli.login(server.url, server.user(username="ada").username)
+    refused = one_error_line(cli("submit", folder, "--challenge", SLUG, "--baseline"))
+    assert refused == (
+        f"error: only organisers of {SLUG} (or an admin) submit baselines; "
+        "submit without baseline to compete"
+    )

@@ -33,6 +33,13 @@ def submit(
         str | None, typer.Option(help="the phase (it must be open); default: the one open now")
     ] = None,
     description: Annotated[str, typer.Option(help="a note for yourself and the judges")] = "",
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            help="the challenge's baseline (organisers): any phase, shown, never ranked",
+        ),
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="follow it to the end")] = False,
     poll_seconds: Annotated[float, typer.Option(help="how often --wait asks")] = 2.0,
 ) -> None:
@@ -46,6 +53,8 @@ def submit(
             fields = {"kind": artifact.kind, "description": description}
             if phase:
                 fields["phase"] = phase
+            if baseline:
+                fields["baseline"] = "true"
             with transfers() as progress:
                 bar = Transfer(progress, f"uploading {upload.name}")
                 bar.start(upload.stat().st_size)
@@ -91,6 +100,8 @@ def _rank_line(client: PodiumClient, challenge: str, item: dict[str, Any]) -> st
         (r for r in rows if r.get("submission_id") == item.get("id")),
         next((r for r in rows if r.get("team_id") == item.get("team_id")), None),
     )
+    if mine is not None and mine.get("baseline"):
+        return "rank: none, a baseline is shown on the leaderboard but never ranked"
     if mine is None:
         return "rank: not on the public leaderboard (yet)"
     best = "" if mine.get("submission_id") == item.get("id") else " (with another submission)"
