@@ -44,6 +44,8 @@ def test_page_and_api_rank_and_publish_the_phase_open_now(
     assert "Private leaderboard · development" in page.text
     assert "Final ranking · development" in page.text
     assert 'name="phase" value="development"' in page.text
+    assert '<a href="?phase=development" aria-current="page">development</a>' in page.text
+    assert '<a href="?phase=final">final</a>' in page.text  # the other phase, one click away
 
     organiser = auth_headers(session, world.organiser)
     published = client.post(f"{API}/publish", json={"reveal": True}, headers=organiser)
@@ -69,6 +71,7 @@ def test_a_named_phase_is_shown_with_team_names_never_ids(
     log_in(client, "judy")
     page = client.get(f"/challenges/{SLUG}/judging?phase=final")
     assert "Final ranking · final" in page.text and "Alpha team" in page.text
+    assert '<a href="?phase=final" aria-current="page">final</a>' in page.text
 
 
 def test_everyone_reads_the_published_phase_and_is_told_when_another_is_not(

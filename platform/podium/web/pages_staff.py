@@ -29,6 +29,7 @@ from podium.api.deps import (
 )
 from podium.api.ids import SubmissionId, TeamId
 from podium.crud import judging, publishing
+from podium.crud.challenges import phases_of
 from podium.crud.errors import InvalidInput, NotFound
 from podium.crud.roles import is_organiser
 from podium.db.models import Challenge, Submission, User
@@ -79,6 +80,7 @@ def judging_page(
     context = {
         "challenge": challenge,
         "board": board,
+        "phases": phases_of(session, challenge=challenge),
         "decimals": board.config.decimals if board.config else 4,
         "final": boards.final_ranking(session, challenge, board.phase.name),
         "published": boards.published_ranking(session, challenge=challenge),
