@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,14 +84,17 @@ def _imported_names(path: Path) -> set[str]:
 
 
 PODIUM = ROOT / "platform" / "podium"
+_OUTER = {"podium.api", "podium.web", "podium.worker"}  # answer requests, serve the queue
 # (package, what it must not import): pages and API share views through podium.services and
 # dependencies through podium.api.deps, never each other's modules; data access and services
-# know no HTTP, no pages and no routes.
+# know no HTTP, no pages and no routes; data access knows no services and no pipeline; the
+# pipeline sends tasks through podium.broker, never through the worker that serves them.
 LAYERS = (
     ("web", {"podium.api.routes", "podium.api.main"}),
     ("api", {"podium.web"}),
-    ("crud", {"fastapi", "starlette", "podium.api", "podium.web", "podium.services"}),
+    ("crud", {"fastapi", "starlette", *_OUTER, "podium.services", "podium.pipeline"}),
     ("services", {"fastapi", "starlette", "podium.api", "podium.web"}),
+    ("pipeline", {"fastapi", "starlette", *_OUTER}),
 )
 
 
@@ -115,3 +119,49 @@ def test_the_layer_guard_sees_every_form_of_import(tmp_path: Path) -> None:
     assert {"podium.api.routes", "podium.api.routes.leaderboard", "podium.api"} <= names
     assert "podium.api.routes.judging.final_json" in names
     assert "sibling" not in names
+
+
+def _fresh(code: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_no_celery_app_is_made_at_import() -> None:
+    made = _fresh(
+        "import celery\n"
+        "made = []\n"
+        "init = celery.Celery.__init__\n"
+        "def counted(self, *a, **k):\n"
+        "    made.append(1)\n"
+        "    init(self, *a, **k)\n"
+        "celery.Celery.__init__ = counted\n"
+        "import podium.broker, podium.worker.celery_app, podium.worker.tasks\n"
+        "import podium.worker.queues, podium.worker.alive, podium.pipeline.dispatch, podium.app\n"
+        "from podium.settings import get_settings\n"
+        "print(len(made), get_settings.cache_info().currsize)\n"
+    )
+    assert made == "0 0"  # no app, and no settings read either
+
+
+def test_celery_command_line_finds_the_app_on_first_use(tmp_path: Path) -> None:
+    celery = Path(sys.executable).with_name("celery")
+    for app in ("podium.worker.celery_app", "podium.worker.celery_app:app"):
+        done = subprocess.run(
+            [str(celery), "-A", app, "report"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PODIUM_HOME": str(tmp_path)},
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"broker_url: 'podiumsqla+sqlite:///{tmp_path}/broker.db'" in done.stdout
+        assert "include: ['podium.worker.tasks']" in done.stdout

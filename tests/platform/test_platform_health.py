@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from podium.broker import TASK_EVALUATE, celery_for
 from podium.cli.main import app as cli
 from podium.crud.roles import grant_role
 from podium.crud.teams import get_or_create_personal_team
@@ -19,7 +20,6 @@ from podium.db.models.workers import WorkerBeat
 from podium.db.types import utcnow
 from podium.settings import Settings, get_settings
 from podium.store import Store
-from podium.worker.celery_app import TASK_EVALUATE, celery_for
 from podium.worker.queues import queue_depths
 from tests.platform.factories import make_challenge, make_submission, make_user
 

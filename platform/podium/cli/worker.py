@@ -23,7 +23,7 @@ def worker(
     pool: str = typer.Option("prefork", help="Celery pool: prefork (default) or solo"),
 ) -> None:
     """Start a Celery worker (blocks; Ctrl-C stops it after the current evaluation)."""
-    from podium.worker.celery_app import make_celery
+    from podium.broker import make_celery
     from podium.worker.hostcheck import check_worker_host
     from podium.worker.presence import Presence
     from podium.worker.upkeep import start_reaper

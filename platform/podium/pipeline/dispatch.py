@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def send_evaluation(settings: Settings, submission_id: int, *, gpu: bool) -> bool:
     """Send the evaluation task for a committed submission; False if the broker refused."""
-    from podium.worker.celery_app import TASK_EVALUATE, celery_for, queue_for
+    from podium.broker import TASK_EVALUATE, celery_for, queue_for
 
     try:
         app = celery_for(settings.broker_url, settings.result_backend)

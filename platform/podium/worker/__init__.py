@@ -1,4 +1,4 @@
-"""The Celery side of the pipeline: the app, thin tasks, and the per-process runtime.
+"""The Celery side of the pipeline: thin tasks, the per-process runtime, the command line's app.
 
 Start a worker with ``podium worker`` (or ``celery -A podium.worker.celery_app worker``).
 """

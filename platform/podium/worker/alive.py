@@ -9,8 +9,8 @@ from __future__ import annotations
 import socket
 import sys
 
+from podium.broker import is_sqlite_broker, make_celery
 from podium.settings import get_settings
-from podium.worker.celery_app import is_sqlite_broker, make_celery
 
 PING_SECONDS = 10.0
 

@@ -6,8 +6,8 @@ import logging
 
 from kombu.exceptions import ChannelError, OperationalError
 
+from podium.broker import QUEUES, celery_for
 from podium.settings import Settings
-from podium.worker.celery_app import QUEUES, celery_for
 
 log = logging.getLogger(__name__)
 CONNECT_SECONDS = 3.0

@@ -10,11 +10,11 @@ from typing import Any
 
 from celery import shared_task
 
+from podium.broker import TASK_EVALUATE
 from podium.pipeline.evaluate import evaluate_submission
 from podium.pipeline.faults import PlatformFault, classify
 from podium.pipeline.outcomes import give_up
 from podium.settings import get_settings
-from podium.worker.celery_app import TASK_EVALUATE
 from podium.worker.runtime import current_context, session_factory_for
 
 
