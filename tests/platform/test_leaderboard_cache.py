@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from podium.crud.leaderboards import LeaderboardCache
+from podium.services.board_cache import LeaderboardCache
 
 
 def test_a_value_is_kept_while_its_token_holds_and_rebuilt_when_it_changes() -> None:

@@ -16,9 +16,7 @@ from challenges.examples import build_example
 from evaluators.labels import read_labels
 from evaluators.predictions import read_predictions
 from leaderboard import SubmissionScore
-from podium.crud import significance
 from podium.crud.challenges import register_challenge
-from podium.crud.significance import paired_p_values, paired_significance
 from podium.db.models import (
     Challenge,
     Evaluation,
@@ -41,6 +39,8 @@ from podium.saved_predictions import (
     load_values,
     save_validated_predictions,
 )
+from podium.services import significance
+from podium.services.significance import paired_p_values, paired_significance
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import make_submission, make_user

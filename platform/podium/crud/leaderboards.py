@@ -1,94 +1,20 @@
-"""Leaderboards from the database: which phase, who may see what, loading, ties, a cache.
+"""Leaderboard data: the entries of a phase as the ranking library's records, and who views.
 
-The ranking itself is the pure ``leaderboard`` library; this module feeds it plain records
-built with a few SQLAlchemy core queries; the cache of ranked views and its change token are
-in :mod:`podium.crud.board_cache` (re-exported here).
+The entries are built with a few SQLAlchemy core queries (no ORM load per row); ranking them,
+their visibility and ties are :mod:`podium.services.ranking`'s.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
-from leaderboard import (
-    PRIVATE,
-    PUBLIC,
-    Efficiency,
-    Leaderboard,
-    LeaderboardError,
-    RankingRule,
-    ScoreInterval,
-    SubmissionScore,
-    directions_from_registry,
-    rank,
-    visible_splits,
-)
+from leaderboard import PRIVATE, PUBLIC, Efficiency, ScoreInterval, SubmissionScore
 from podium.crud import roles
-from podium.crud.board_cache import LeaderboardCache as LeaderboardCache  # re-exported
-from podium.crud.board_cache import board_keys as board_keys  # re-exported
-from podium.crud.board_cache import change_token as change_token  # re-exported
-from podium.crud.errors import InvalidInput, PermissionDenied
-from podium.crud.phases import choose_phase as choose_phase  # re-exported
-from podium.crud.phases import select_phase as select_phase  # re-exported
-from podium.crud.significance import paired_significance
 from podium.db.models import Challenge, Evaluation, Phase, Score, Submission, Team, User
-from podium.store import Store
-
-Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal: a 95% interval is ±Z σ
-
-
-@dataclass(frozen=True)
-class BoardConfig:
-    """How one phase of a challenge ranks: metrics, directions, precision, rule, visibility."""
-
-    primary: str
-    secondary: tuple[str, ...]
-    greater_is_better: Mapping[str, bool]
-    decimals: int
-    rule: RankingRule
-    visibility: str
-
-
-def board_config(challenge: Challenge, phase: Phase) -> BoardConfig:
-    """The ranking settings of ``phase``, read from the challenge's stored spec."""
-    metrics: dict[str, Any] = challenge.spec.get("metrics", {})
-    primary = str(metrics["primary"])
-    secondary = tuple(str(m) for m in metrics.get("secondary", []))
-    program = metrics.get("scoring_program") or {}
-    declared = {m["name"]: bool(m["greater_is_better"]) for m in program.get("metrics", [])}
-    names = (primary, *secondary)
-    directions = declared or _registry_directions(names)
-    spec = phase.leaderboard or {}
-    try:
-        rule = RankingRule(spec.get("rule", "best"), spec.get("max_selected"))
-    except LeaderboardError as error:
-        raise InvalidInput(
-            f"phase {phase.name!r} has an invalid leaderboard rule: {error}"
-        ) from None
-    return BoardConfig(
-        primary,
-        secondary,
-        {n: directions[n] for n in names},
-        int(metrics.get("decimals", 4)),
-        rule,
-        visibility_of(spec),
-    )
-
-
-def visibility_of(settings: Mapping[str, Any]) -> str:
-    """A phase's leaderboard visibility from its ``leaderboard`` settings (default public)."""
-    return str(settings.get("visibility", "public"))
-
-
-@lru_cache(maxsize=256)
-def _registry_directions(names: tuple[str, ...]) -> dict[str, bool]:
-    return directions_from_registry(names)
 
 
 def viewer_role(session: Session, *, user: User | None, challenge: Challenge) -> str | None:
@@ -99,68 +25,6 @@ def viewer_role(session: Session, *, user: User | None, challenge: Challenge) ->
         return "admin"
     held = roles.roles_of(session, user=user, challenge=challenge)
     return min((r.value for r in held), default=None)
-
-
-def check_visible(challenge: Challenge, config: BoardConfig, role: str | None, split: str) -> None:
-    """Refuse a view the caller may not see.
-
-    Raises:
-        PermissionDenied: Hidden leaderboard for a non-staff caller, or a split not yet revealed.
-        InvalidInput: An unknown split.
-    """
-    refused = refusal(challenge.slug, config.visibility, challenge.revealed_private, role, split)
-    if refused is not None:
-        raise refused
-
-
-def refusal(
-    slug: str, visibility: str, revealed: bool, role: str | None, split: str
-) -> InvalidInput | PermissionDenied | None:
-    """Why a caller with ``role`` may not see ``split`` of a board (None: they may)."""
-    if split not in (PUBLIC, PRIVATE):
-        return InvalidInput(f"unknown split {split!r}; use public or private")
-    staff = role is not None
-    if visibility == "hidden" and not staff:
-        return PermissionDenied(
-            f"the leaderboard of {slug} is hidden; only its organisers and judges see it"
-        )
-    if visibility == "private-until-reveal" and not staff and not revealed:
-        return PermissionDenied(
-            f"the leaderboard of {slug} is shown after the organisers reveal it"
-        )
-    if split not in visible_splits(role, revealed):
-        return PermissionDenied(
-            f"the private leaderboard of {slug} is shown after the organisers reveal "
-            "it; ask for split=public"
-        )
-    return None
-
-
-def interval_p_value(
-    split: str, primary: str
-) -> Callable[[SubmissionScore, SubmissionScore], float]:
-    """P-values of "no difference" from the two entries' stored 95% intervals.
-
-    An approximation, not the paired bootstrap the issue asks for: each interval's half-width
-    divided by 1.96 is taken as that score's standard error, the two scores are treated as
-    independent, and ``p = erfc(|a - b| / sqrt(2 (σa² + σb²)))`` (two-sided normal test).
-    Scores on the same test rows are positively correlated, so the true standard error of the
-    difference is smaller: this p-value is too large, which claims ties more often (it never
-    invents a significant difference). The pipeline can later store paired p-values; the
-    library accepts a ``{(id_a, id_b): p}`` mapping for that. NaN: no interval, no claim.
-    """
-
-    def p_value(a: SubmissionScore, b: SubmissionScore) -> float:
-        va, vb = a.score(split, primary), b.score(split, primary)
-        ia, ib = a.intervals.get(split), b.intervals.get(split)
-        if va is None or vb is None or ia is None or ib is None:
-            return math.nan
-        sigma = math.hypot((ia.high - ia.low) / (2 * Z_95), (ib.high - ib.low) / (2 * Z_95))
-        if sigma == 0:
-            return 1.0 if va == vb else 0.0
-        return math.erfc(abs(va - vb) / (sigma * math.sqrt(2)))
-
-    return p_value
 
 
 def load_entries(
@@ -266,58 +130,3 @@ def _efficiency(
         for eid, sid, wall, cpu, memory in session.connection().execute(query)
         if evaluation_of.get(sid) == eid
     }
-
-
-def build_leaderboard(
-    session: Session,
-    *,
-    phase: Phase,
-    config: BoardConfig,
-    split: str,
-    store: Store | None = None,
-) -> Leaderboard:
-    """Rank ``phase`` on ``split`` (the private split picks each team's entry on public scores).
-
-    Statistical ties come from a paired bootstrap on the entries' saved predictions when
-    ``store`` is given, and from their stored intervals where predictions are missing.
-
-    Raises:
-        InvalidInput: The challenge's ranking settings are invalid.
-    """
-    metrics = (config.primary, *config.secondary)
-    splits = (split, PUBLIC) if split == PRIVATE else (split,)
-    entries = load_entries(session, phase=phase, metrics=metrics, splits=splits)
-    # leaderboard.tie_groups fails on an empty ranking: no significance when nothing ranks
-    rankable = any(
-        e.score(split, config.primary) is not None
-        and not (e.baseline or e.disqualified)
-        and e.submitted_at < phase.end
-        for e in entries
-    )
-    try:
-        return rank(
-            entries,
-            primary=config.primary,
-            split=split,
-            greater_is_better=config.greater_is_better,
-            secondary=config.secondary,
-            rule=config.rule,
-            phase_end=phase.end,
-            decimals=config.decimals,
-            significance=_significance(session, store, phase, split, config) if rankable else None,
-            choose_on=PUBLIC if split == PRIVATE else None,
-        )
-    except LeaderboardError as error:
-        raise InvalidInput(f"the leaderboard cannot be ranked: {error}") from None
-
-
-def _significance(
-    session: Session, store: Store | None, phase: Phase, split: str, config: BoardConfig
-) -> Callable[[SubmissionScore, SubmissionScore], float]:
-    approximate = interval_p_value(split, config.primary)
-    challenge = session.get(Challenge, phase.challenge_id)
-    if store is None or challenge is None:
-        return approximate
-    return paired_significance(
-        session, store=store, challenge=challenge, phase=phase, split=split, fallback=approximate
-    )

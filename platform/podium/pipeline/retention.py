@@ -23,10 +23,11 @@ from sqlmodel import Session, col, select
 
 from leaderboard.ranking import PRIVATE, PUBLIC, rank
 from podium.crud.errors import InvalidInput
-from podium.crud.leaderboards import board_config, load_entries
+from podium.crud.leaderboards import load_entries
 from podium.db.models import IN_FLIGHT_STATUSES, Challenge, Phase, Submission
 from podium.db.models.judging import Reproduction
 from podium.pipeline.context import SessionFactory
+from podium.services.ranking import board_config
 from sandbox.docker_errors import translate_docker_errors
 from sandbox.engine_usage import disk_usage
 from sandbox.errors import SandboxError

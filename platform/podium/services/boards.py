@@ -4,7 +4,7 @@ team's best score over time, the final ranking and its published versions.
 Routes turn these into JSON (the models of :mod:`podium.services.board_models`), pages into
 HTML; neither ranks, rounds or checks visibility on its own. A leaderboard is ranked once per
 change of the challenge (:func:`ranked`, cached under the change token of
-:func:`podium.crud.board_cache.change_token`) and its entries are encoded as JSON then, so that
+:func:`podium.services.board_cache.change_token`) and its entries are encoded as JSON then, so that
 the API's cached answers are a join of bytes.
 """
 
@@ -31,11 +31,14 @@ from leaderboard import (
     composite,
 )
 from podium.crud import judging, publishing, roles
-from podium.crud import leaderboards as crud
+from podium.crud import leaderboards as entries_of
 from podium.crud.errors import InvalidInput, NotFound, PermissionDenied
+from podium.crud.phases import select_phase
 from podium.db.models import Challenge, Phase, User
 from podium.db.models.judging import PublishedRanking
 from podium.db.types import utcnow
+from podium.services import ranking
+from podium.services.board_cache import LeaderboardCache, change_token
 from podium.services.board_models import (
     BoardHead,
     BoardIdentity,
@@ -67,7 +70,7 @@ class View:
 
     challenge: Challenge
     phase: Phase
-    config: crud.BoardConfig
+    config: ranking.BoardConfig
     split: str
 
     def key(self, *extra: Hashable) -> tuple[Hashable, ...]:
@@ -84,10 +87,10 @@ def resolve_view(
         PermissionDenied: The caller may not see this board or split (the message says why).
         InvalidInput: An unknown split.
     """
-    chosen = crud.select_phase(session, challenge=challenge, name=phase)
-    config = crud.board_config(challenge, chosen)
-    role = crud.viewer_role(session, user=user, challenge=challenge)
-    crud.check_visible(challenge, config, role, split)
+    chosen = select_phase(session, challenge=challenge, name=phase)
+    config = ranking.board_config(challenge, chosen)
+    role = entries_of.viewer_role(session, user=user, challenge=challenge)
+    ranking.check_visible(challenge, config, role, split)
     return View(challenge, chosen, config, split)
 
 
@@ -104,14 +107,14 @@ class Ranked:
 
 
 def ranked(
-    view: View, session: Session, cache: crud.LeaderboardCache, token: Hashable | None = None
+    view: View, session: Session, cache: LeaderboardCache, token: Hashable | None = None
 ) -> Ranked:
     """The view's ranking, cached while the change token (see ``change_token``) is unchanged."""
     if token is None:
-        token = crud.change_token(session, challenge=view.challenge)
+        token = change_token(session, challenge=view.challenge)
 
     def build() -> Ranked:
-        board = crud.build_leaderboard(
+        board = ranking.build_leaderboard(
             session, phase=view.phase, config=view.config, split=view.split, store=cache.store
         )
         encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
@@ -206,7 +209,7 @@ def best_scores_over_time(
 ) -> tuple[dict[int, list[HistoryPoint]], dict[int, str]]:
     """Per team id, its best displayed primary score after each submission; and team names."""
     config = view.config
-    entries = crud.load_entries(
+    entries = entries_of.load_entries(
         session, phase=view.phase, metrics=(config.primary, *config.secondary)
     )
     points = best_over_time(
@@ -237,9 +240,9 @@ def history(session: Session, view: View) -> HistoryOut:
 def final_ranking(session: Session, challenge: Challenge, phase: str | None) -> FinalRanking:
     """The final ranking of ``phase`` (default: :func:`podium.crud.phases.select_phase`'s),
     naming its phase: judged when the challenge has a rubric, else the private board."""
-    chosen = crud.select_phase(session, challenge=challenge, name=phase)
-    config = crud.board_config(challenge, chosen)
-    board = crud.build_leaderboard(session, phase=chosen, config=config, split=PRIVATE)
+    chosen = select_phase(session, challenge=challenge, name=phase)
+    config = ranking.board_config(challenge, chosen)
+    board = ranking.build_leaderboard(session, phase=chosen, config=config, split=PRIVATE)
     head = FinalHead(
         challenge=challenge.slug,
         phase=chosen.name,

@@ -1,7 +1,7 @@
 """The leaderboard as pages show it: the shared ranking (and cache) plus bars, ties and a plot.
 
 Ranking, caching and the history come from :mod:`podium.services.boards` (the same cached
-table and history the API answers with), visibility from ``crud.leaderboards``; this module
+table and history the API answers with), visibility from :mod:`podium.services.ranking`; this module
 only turns them into rows and lines to draw.
 """
 
@@ -15,10 +15,12 @@ from sqlmodel import Session
 
 from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry
 from podium.api.deps import get_board_cache
-from podium.crud import leaderboards as crud
 from podium.crud.errors import PermissionDenied
+from podium.crud.leaderboards import viewer_role
+from podium.crud.phases import select_phase
 from podium.db.models import Challenge, Phase, User
 from podium.db.types import utcnow
+from podium.services import ranking
 from podium.services.boards import View, best_scores_over_time, ranked
 from podium.web.charts import IntervalBar, Plot, history_plot, interval_bars
 
@@ -39,7 +41,7 @@ class BoardView:
     phase: Phase
     split: str
     splits: tuple[str, ...]
-    config: crud.BoardConfig | None = None
+    config: ranking.BoardConfig | None = None
     rows: tuple[BoardRow, ...] = ()
     plot: Plot | None = None
     hidden: str | None = None
@@ -86,9 +88,9 @@ def board_view(
     split: str = PUBLIC,
 ) -> BoardView:
     """The leaderboard of ``phase_name`` (default: the current phase) as ``user`` may see it."""
-    phase = crud.select_phase(session, challenge=challenge, name=phase_name)
-    config = crud.board_config(challenge, phase)
-    role = crud.viewer_role(session, user=user, challenge=challenge)
+    phase = select_phase(session, challenge=challenge, name=phase_name)
+    config = ranking.board_config(challenge, phase)
+    role = viewer_role(session, user=user, challenge=challenge)
     splits = tuple(s for s in (PUBLIC, PRIVATE) if _allowed(challenge, config, role, s))
     if split not in splits:
         return BoardView(
@@ -100,15 +102,17 @@ def board_view(
     return BoardView(phase, split, splits, config, _rows(table), plot, None, table)
 
 
-def _allowed(challenge: Challenge, config: crud.BoardConfig, role: str | None, split: str) -> bool:
+def _allowed(
+    challenge: Challenge, config: ranking.BoardConfig, role: str | None, split: str
+) -> bool:
     return _why_hidden(challenge, config, role, split) is None
 
 
 def _why_hidden(
-    challenge: Challenge, config: crud.BoardConfig, role: str | None, split: str
+    challenge: Challenge, config: ranking.BoardConfig, role: str | None, split: str
 ) -> str | None:
     try:
-        crud.check_visible(challenge, config, role, split)
+        ranking.check_visible(challenge, config, role, split)
     except PermissionDenied as error:
         return error.message
     return None

@@ -4,10 +4,10 @@ The views themselves are :mod:`podium.services.boards`' (the pages show the same
 module answers HTTP. Ranked views are cached per (challenge, phase, split[, weights]) as
 ready-made JSON pieces and rebuilt when a submission of the challenge changes
 (:class:`LeaderboardCache`). An anonymous JSON request for a cached view costs one indexed
-query (:func:`crud.board_keys`: challenge, phases, change token) and a join of bytes; any other
-request (a caller with a token, CSV, weights, not cached, refused) takes the full path, which
-loads the objects, checks the caller's roles, builds what is missing and gives the reason for a
-refusal.
+query (:func:`podium.services.board_cache.board_keys`: challenge, phases, change token) and a
+join of bytes; any other request (a caller with a token, CSV, weights, not cached, refused)
+takes the full path, which loads the objects, checks the caller's roles, builds what is missing
+and gives the reason for a refusal.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from podium.api.deps import (
     get_optional_user,
 )
 from podium.api.ids import Offset
-from podium.crud import leaderboards as crud
 from podium.crud.errors import InvalidInput
+from podium.crud.phases import choose_phase
 from podium.services import boards
+from podium.services.board_cache import LeaderboardCache, board_keys, change_token
 from podium.services.board_models import HistoryOut, LeaderboardOut
 from podium.services.boards import View
+from podium.services.ranking import refusal, visibility_of
 
 router = APIRouter(tags=["leaderboard"])
 
@@ -128,16 +130,16 @@ def _answer(request: Request, slug: str, bearer: str | None, query: BoardQuery) 
 
 
 def _cached_page(
-    connection: Connection, cache: crud.LeaderboardCache, slug: str, query: BoardQuery
+    connection: Connection, cache: LeaderboardCache, slug: str, query: BoardQuery
 ) -> bytes | None:
     """An anonymous caller's page straight from the cache after one query, or None: then the
     full path answers (it builds what is missing, and refuses with the reason). The checks are
     ``get_challenge`` and ``check_visible``'s for a caller without a role."""
-    key = crud.choose_phase(crud.board_keys(connection, slug), query.phase)
+    key = choose_phase(board_keys(connection, slug), query.phase)
     if key is None or not key.published:
         return None  # the full path says which phases exist, or that there is no such challenge
-    visibility = crud.visibility_of(key.settings)
-    if crud.refusal(slug, visibility, key.revealed_private, None, query.split) is not None:
+    visibility = visibility_of(key.settings)
+    if refusal(slug, visibility, key.revealed_private, None, query.split) is not None:
         return None
     table = cache.peek(key.key(query.split, "board"), key.token)
     if not isinstance(table, boards.Ranked) or table.settings != key.settings:
@@ -152,7 +154,7 @@ def _page(head: bytes, entries: tuple[bytes, ...], offset: int, limit: int) -> b
 
 
 def _board_response(
-    view: View, session: Session, cache: crud.LeaderboardCache, query: BoardQuery
+    view: View, session: Session, cache: LeaderboardCache, query: BoardQuery
 ) -> Response:
     table = boards.ranked(view, session, cache)
     if query.format == "csv":
@@ -178,7 +180,7 @@ def _board_response(
 @router.get("/challenges/{slug}/leaderboard/history", response_model=HistoryOut)
 def read_history(view: ViewDep, session: SessionDep, cache: BoardCacheDep) -> Response:
     """Each team's best displayed primary score after each of its submissions (for plots)."""
-    token = crud.change_token(session, challenge=view.challenge)
+    token = change_token(session, challenge=view.challenge)
     body = cache.get(
         view.key("history"), token, lambda: boards.encode(boards.history(session, view))
     )
