@@ -28,7 +28,6 @@ from challenges.examples import EXAMPLES_DIR, SLUGS
 from podium.cli.columns import board_notes, board_rows, leaderboard_columns
 from podium.cli.tables import field, is_terminal, print_table, render, terminal_width
 from podium.crud.challenges import get_challenge_by_slug
-from podium.crud.errors import PodiumError
 from podium.crud.roles import grant_role
 from podium.crud.users import create_user, get_user_by_username
 from podium.db.models import (
@@ -40,6 +39,7 @@ from podium.db.models import (
     UserCreate,
 )
 from podium.db.models.submissions import TERMINAL_STATUSES
+from podium.errors import PodiumError
 from podium.pipeline.examples import DEMO_ORGANISER, load_examples
 from podium.pipeline.intake import submit_file
 from podium.settings import Settings

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from podium.crud.errors import TooLarge
+from podium.errors import TooLarge
 from podium.settings import Settings
 
 CHUNK_BYTES = 1 << 20

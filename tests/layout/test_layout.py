@@ -165,3 +165,19 @@ def test_celery_command_line_finds_the_app_on_first_use(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert f"broker_url: 'podiumsqla+sqlite:///{tmp_path}/broker.db'" in done.stdout
         assert "include: ['podium.worker.tasks']" in done.stdout
+
+
+def test_the_error_tree_lives_in_its_own_module_below_every_layer() -> None:
+    roots = {
+        str(path.relative_to(PODIUM))
+        for path in PODIUM.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and node.name == "PodiumError"
+    }
+    assert roots == {"errors.py"}
+    assert not any(n.startswith("podium") for n in _imported_names(PODIUM / "errors.py"))
+    store = _imported_names(PODIUM / "store.py")
+    assert "podium.errors" in store and "podium.crud" not in store
+    for layer in ("crud", "api"):
+        users = [p for p in (PODIUM / layer).rglob("*.py") if "podium.errors" in _imported_names(p)]
+        assert users, f"podium.{layer} no longer raises or maps the platform's errors"

@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from podium.api.deps import get_owned_submission
 from podium.crud.challenges import phases_of
-from podium.crud.errors import NotFound
 from podium.crud.roles import grant_role
 from podium.crud.teams import get_or_create_personal_team, invite, join
 from podium.db.models import ChallengeRoleKind
+from podium.errors import NotFound
 from podium.store import Store
 from tests.platform.factories import make_challenge, make_submission, make_user
 

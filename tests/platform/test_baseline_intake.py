@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from podium.crud.errors import PermissionDenied
 from podium.crud.submission_intake import plan_submission
 from podium.crud.submissions import events_of
 from podium.crud.teams import BASELINE_TEAM, create_team, get_or_create_personal_team, team_of
 from podium.db.models import Phase, Submission, SubmissionKind, Team, User
 from podium.db.types import utcnow
+from podium.errors import PermissionDenied
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import make_user
@@ -116,7 +116,7 @@ def test_a_baseline_may_go_to_a_phase_not_open_yet_a_participant_may_not(
 
 
 def test_no_participant_team_takes_the_baselines_name(session: Session, world: World) -> None:
-    from podium.crud.errors import Conflict
+    from podium.errors import Conflict
 
     for name in ("baseline", "Baseline", " baseline "):
         with pytest.raises(Conflict, match="organisers' baselines; choose another"):
@@ -145,7 +145,7 @@ def test_a_local_file_goes_through_the_same_intake_as_an_upload(
     """``podium.pipeline.intake.submit_file`` (demo, examples, tests, benchmarks): the same
     checks, team, events and stored file as the API; refusals are the API's errors. (The
     pipeline tests run it with the real enqueue and a real worker.)"""
-    from podium.crud.errors import InvalidInput, TooLarge
+    from podium.errors import InvalidInput, TooLarge
     from podium.pipeline import intake
 
     sent: list[int | None] = []

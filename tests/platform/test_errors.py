@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from podium.api.errors import INTERNAL_ERROR
-from podium.crud.errors import QuotaExceeded
 from podium.db.types import utcnow
+from podium.errors import QuotaExceeded
 
 
 def test_unexpected_errors_are_logged_and_answered_plainly(

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from podium.api.routes.submissions import get_enqueuer
 from podium.crud import publishing
-from podium.crud.errors import Conflict
 from podium.db.models import SubmissionStatus, TeamMember, TeamRole
 from podium.db.models.judging import PublishedRanking
+from podium.errors import Conflict
 from podium.store import Store
 from tests.platform.factories import auth_headers, make_submission, make_user
 from tests.platform.leaderboard_helpers import World, make_team, make_world, scored

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from podium.crud.errors import Conflict
 from podium.crud.teams import create_team, invite, join, member_count
 from podium.db import migrate
 from podium.db.engine import create_db_engine
 from podium.db.models import Challenge, Team, User
+from podium.errors import Conflict
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import make_challenge, make_user

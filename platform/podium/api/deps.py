@@ -19,10 +19,10 @@ from podium.api.ids import SubmissionId, TeamId
 from podium.crud import judging, roles, teams
 from podium.crud.audit import audit
 from podium.crud.challenges import require_challenge, require_challenge_by_id
-from podium.crud.errors import NotFound, PermissionDenied
 from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
 from podium.crud.tokens import user_for_token
 from podium.db.models import Challenge, Submission, Team, User
+from podium.errors import NotFound, PermissionDenied
 from podium.services.board_cache import LeaderboardCache
 from podium.settings import Settings
 from podium.store import Store

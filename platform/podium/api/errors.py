@@ -1,6 +1,6 @@
 """One place that turns every error into JSON ``{"detail": "<what to do>"}``, never a traceback.
 
-Domain errors (:mod:`podium.crud.errors`) map to their status; HTTPException keeps its own;
+Domain errors (:mod:`podium.errors`) map to their status; HTTPException keeps its own;
 request validation becomes a 422 whose ``detail`` is one readable sentence (and ``errors`` the
 list, without echoing the submitted values: they may be passwords); anything else is logged
 and answered with a plain 500.
@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from podium.crud.errors import (
+from podium.errors import (
     Conflict,
     InvalidInput,
     NotFound,

@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import AfterValidator, WithJsonSchema
 
-from podium.crud.errors import NotFound
+from podium.errors import NotFound
 
 MAX_ROW_ID = 2**63 - 1  # the largest signed 64-bit integer (SQLite INTEGER, PostgreSQL BIGINT)
 

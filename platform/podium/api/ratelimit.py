@@ -30,7 +30,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from podium.crud.errors import QuotaExceeded
+from podium.errors import QuotaExceeded
 from podium.settings import Settings
 
 NAMESPACE = "podium"

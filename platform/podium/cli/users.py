@@ -9,10 +9,10 @@ from pydantic import ValidationError
 
 from podium.cli.common import fail
 from podium.crud import users as crud
-from podium.crud.errors import PodiumError
 from podium.db import get_engine, session_scope
 from podium.db.migrate import upgrade
 from podium.db.models import UserAdminUpdate, UserCreate
+from podium.errors import PodiumError
 from podium.settings import get_settings
 
 app = typer.Typer(help="Accounts: administrators and site-wide flags.", no_args_is_help=True)

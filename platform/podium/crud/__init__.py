@@ -1,5 +1,5 @@
 """Data functions: keyword-only, framework-free; each public one is one transaction.
 
 Modules: ``users``, ``tokens``, ``roles``, ``teams`` / ``team_views``, ``challenges`` /
-``challenge_views`` / ``downloads``, ``submissions``; errors in ``errors``.
+``challenge_views``, ``submissions``; the errors they raise are in :mod:`podium.errors`.
 """

@@ -14,10 +14,10 @@ from challenges import Bundle, BundleError, ChallengeSpec, load_bundle
 from challenges.paths import sha256_path
 from podium.crud.audit import audit
 from podium.crud.downloads import build_zips, public_entries
-from podium.crud.errors import Conflict, InvalidInput, NotFound
 from podium.crud.roles import challenge_ids_with_role, grant_role
 from podium.db.models import Challenge, ChallengeRoleKind, ChallengeUpdate, Phase, User
 from podium.db.types import utcnow
+from podium.errors import Conflict, InvalidInput, NotFound
 from podium.security import new_split_secret
 from podium.store import Store
 

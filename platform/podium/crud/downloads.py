@@ -17,8 +17,8 @@ from typing import Any
 
 from challenges.paths import iter_tree, resolve_in_bundle, sha256_path, size_bytes
 from challenges.schema import ChallengeSpec
-from podium.crud.errors import NotFound
 from podium.db.models import Challenge
+from podium.errors import NotFound
 from podium.store import Store
 
 STARTING_KIT_NAMES = ("starting-kit", "starting_kit", "starter-kit", "starting_kit.zip")

@@ -27,10 +27,10 @@ from leaderboard import (
 )
 from podium.crud import roles
 from podium.crud.audit import audit
-from podium.crud.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from podium.db.models import Challenge, Score, Submission, Team, TeamMember, User
 from podium.db.models.judging import AuditLog, Reproduction, RubricScoreRow
 from podium.db.types import utcnow
+from podium.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 # Scores of a re-run must match the original within this fraction of the original's size
 # (1e-6: what float noise and a different BLAS leave). Challenge bundles have no tolerance field

@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from challenges import phases as rule
 from podium.crud.challenges import phases_of
-from podium.crud.errors import Conflict, InvalidInput, NotFound
 from podium.db.models import Challenge, Phase
 from podium.db.types import utcnow
+from podium.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_RULE = rule.DEFAULT_RULE
 

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from podium.crud.audit import audit
-from podium.crud.errors import Conflict
 from podium.db.models import Challenge, User
 from podium.db.models.judging import PublishedRanking
 from podium.db.types import utcnow
+from podium.errors import Conflict
 
 
 def publish(

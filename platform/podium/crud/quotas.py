@@ -8,7 +8,7 @@ see :func:`podium.pipeline.dispatch.cancel`), else submit-and-cancel would be an
 oracle that also holds the workers. Failures that were the participant's fault (``failed``)
 count: the leaderboard is an oracle (SECURITY.md 6).
 
-A refusal is :class:`~podium.crud.errors.QuotaExceeded` with ``retry_at``: when the oldest
+A refusal is :class:`~podium.errors.QuotaExceeded` with ``retry_at``: when the oldest
 counted submission leaves the 24-hour window; when the next phase opens (total reached; None
 if none follows); for in-flight, the earliest deadline of a running evaluation, else a short
 poll interval (a hint, not a promise: queued submissions have no deadline yet).
@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from podium.crud.errors import QuotaExceeded
 from podium.db.models import (
     IN_FLIGHT_STATUSES,
     Evaluation,
@@ -34,6 +33,7 @@ from podium.db.models import (
     Team,
 )
 from podium.db.types import utcnow
+from podium.errors import QuotaExceeded
 
 WINDOW = timedelta(hours=24)
 IN_FLIGHT_POLL = timedelta(seconds=30)

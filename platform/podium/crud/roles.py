@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from podium.crud.audit import audit
-from podium.crud.errors import Conflict, NotFound, PermissionDenied
 from podium.db.models import (
     Challenge,
     ChallengeRole,
@@ -20,6 +19,7 @@ from podium.db.models import (
     ChallengeRolePublic,
     User,
 )
+from podium.errors import Conflict, NotFound, PermissionDenied
 
 
 def roles_of(

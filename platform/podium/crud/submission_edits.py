@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from podium.crud.errors import Conflict, InvalidInput
 from podium.db.models import (
     IN_FLIGHT_STATUSES,
     Phase,
@@ -23,6 +22,7 @@ from podium.db.models import (
     SubmissionUpdate,
 )
 from podium.db.types import utcnow
+from podium.errors import Conflict, InvalidInput
 
 SELECTABLE = frozenset({SubmissionStatus.FINISHED, *IN_FLIGHT_STATUSES})
 

@@ -28,7 +28,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from podium.crud.errors import InvalidInput, PermissionDenied
 from podium.crud.phases import submission_phase
 from podium.crud.quotas import check_quota, lock_team
 from podium.crud.roles import check_may_compete, is_organiser
@@ -43,6 +42,7 @@ from podium.db.models import (
     Team,
     User,
 )
+from podium.errors import InvalidInput, PermissionDenied
 from podium.store import Store, StoredFile, move_into, safe_filename
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")

@@ -18,7 +18,6 @@ from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from podium.crud import roles, teams
-from podium.crud.errors import InvalidInput
 from podium.crud.submissions import events_of
 from podium.db.models import (
     Challenge,
@@ -35,6 +34,7 @@ from podium.db.models import (
     Team,
     User,
 )
+from podium.errors import InvalidInput
 from podium.store import Store
 
 HIDDEN = "<hidden>"

@@ -19,7 +19,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from podium.crud.errors import Conflict, NotFound, PermissionDenied
 from podium.crud.quotas import lock_team
 from podium.crud.roles import check_may_compete
 from podium.db.models import (
@@ -32,6 +31,7 @@ from podium.db.models import (
     User,
 )
 from podium.db.types import utcnow
+from podium.errors import Conflict, NotFound, PermissionDenied
 
 
 def require_team(session: Session, *, team_id: int) -> Team:

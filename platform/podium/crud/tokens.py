@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from podium.crud.errors import NotFound
 from podium.db.models import ApiToken, User
 from podium.db.types import utcnow
+from podium.errors import NotFound
 from podium.security import hash_token, new_token, token_prefix
 
 # last_used_at is a hint for the owner, not an audit log: skip most writes on busy tokens

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from podium.crud.errors import Conflict, NotFound
 from podium.db.models import User, UserAdminUpdate, UserCreate, UserUpdate
+from podium.errors import Conflict, NotFound
 from podium.security import hash_password, password_needs_rehash, verify_password
 
 

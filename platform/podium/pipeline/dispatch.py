@@ -12,10 +12,10 @@ import logging
 
 from sqlmodel import Session
 
-from podium.crud.errors import Conflict, InvalidInput
 from podium.crud.submissions import record_status
 from podium.db.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Phase, Submission
 from podium.db.models import SubmissionStatus as Status
+from podium.errors import Conflict, InvalidInput
 from podium.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ import requests
 from sqlmodel import Session, col, select
 
 from leaderboard.ranking import PRIVATE, PUBLIC, rank
-from podium.crud.errors import InvalidInput
 from podium.crud.leaderboards import load_entries
 from podium.db.models import IN_FLIGHT_STATUSES, Challenge, Phase, Submission
 from podium.db.models.judging import Reproduction
+from podium.errors import InvalidInput
 from podium.pipeline.context import SessionFactory
 from podium.services.ranking import board_config
 from sandbox.docker_errors import translate_docker_errors

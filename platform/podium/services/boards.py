@@ -32,11 +32,11 @@ from leaderboard import (
 )
 from podium.crud import judging, publishing, roles
 from podium.crud import leaderboards as entries_of
-from podium.crud.errors import InvalidInput, NotFound, PermissionDenied
 from podium.crud.phases import select_phase
 from podium.db.models import Challenge, Phase, User
 from podium.db.models.judging import PublishedRanking
 from podium.db.types import utcnow
+from podium.errors import InvalidInput, NotFound, PermissionDenied
 from podium.services import ranking
 from podium.services.board_cache import LeaderboardCache, change_token
 from podium.services.board_models import (

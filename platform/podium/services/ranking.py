@@ -27,9 +27,9 @@ from leaderboard import (
     rank,
     visible_splits,
 )
-from podium.crud.errors import InvalidInput, PermissionDenied
 from podium.crud.leaderboards import load_entries
 from podium.db.models import Challenge, Phase
+from podium.errors import InvalidInput, PermissionDenied
 from podium.services.significance import paired_significance
 from podium.store import Store
 

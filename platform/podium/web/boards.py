@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry
 from podium.api.deps import get_board_cache
-from podium.crud.errors import PermissionDenied
 from podium.crud.leaderboards import viewer_role
 from podium.crud.phases import select_phase
 from podium.db.models import Challenge, Phase, User
 from podium.db.types import utcnow
+from podium.errors import PermissionDenied
 from podium.services import ranking
 from podium.services.boards import View, best_scores_over_time, ranked
 from podium.web.charts import IntervalBar, Plot, history_plot, interval_bars

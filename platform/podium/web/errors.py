@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from podium.api.errors import STATUS_OF
-from podium.crud.errors import PodiumError
+from podium.errors import PodiumError
 from podium.web.render import render
 from podium.web.session import LoginRequired
 

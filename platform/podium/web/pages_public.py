@@ -12,7 +12,7 @@ from podium.api.ratelimit import limit_login
 from podium.crud import roles, users
 from podium.crud.challenge_views import challenge_detail, challenge_public
 from podium.crud.challenges import visible_challenges
-from podium.crud.errors import NotFound
+from podium.errors import NotFound
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
 from podium.web.render import render

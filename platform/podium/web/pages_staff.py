@@ -30,9 +30,9 @@ from podium.api.deps import (
 from podium.api.ids import SubmissionId, TeamId
 from podium.crud import judging, publishing
 from podium.crud.challenges import phases_of
-from podium.crud.errors import InvalidInput, NotFound
 from podium.crud.roles import is_organiser
 from podium.db.models import Challenge, Submission, User
+from podium.errors import InvalidInput, NotFound
 from podium.health import health_report
 from podium.services import boards, reproductions
 from podium.web.boards import board_view

@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from podium.api.deps import require_logs_access
 from podium.crud.challenges import require_challenge
-from podium.crud.errors import PermissionDenied
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
     ListingScope,
@@ -26,6 +25,7 @@ from podium.crud.submission_views import (
 )
 from podium.crud.team_views import teams_of_user
 from podium.db.models import Challenge, Submission, SubmissionStatus, User
+from podium.errors import PermissionDenied
 from podium.store import Store
 
 LIST_LIMIT = 500

@@ -21,10 +21,10 @@ from fastapi import Depends, Request, Response
 from sqlmodel import Session, select
 
 from podium.api.deps import SessionDep
-from podium.crud.errors import PermissionDenied
 from podium.crud.tokens import issue_token, revoke_token, user_for_token
 from podium.db.models import ApiToken, User
 from podium.db.types import utcnow
+from podium.errors import PermissionDenied
 from podium.security import hash_token
 from podium.settings import Settings
 

@@ -11,9 +11,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from podium.api.deps import SessionDep, SettingsDep
 from podium.api.ratelimit import limit_login, limit_registration
 from podium.crud import tokens, users
-from podium.crud.errors import PermissionDenied
 from podium.db.models import Token, UserCreate, UserMe
 from podium.db.types import utcnow
+from podium.errors import PermissionDenied
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

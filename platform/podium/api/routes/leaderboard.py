@@ -34,8 +34,8 @@ from podium.api.deps import (
     get_optional_user,
 )
 from podium.api.ids import Offset
-from podium.crud.errors import InvalidInput
 from podium.crud.phases import choose_phase
+from podium.errors import InvalidInput
 from podium.services import boards
 from podium.services.board_cache import LeaderboardCache, board_keys, change_token
 from podium.services.board_models import HistoryOut, LeaderboardOut
