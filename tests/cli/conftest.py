@@ -19,9 +19,9 @@ from challenges.examples import build_example
 from podium.api.routes.submissions import get_enqueuer
 from podium.app import create_app
 from podium.cli.main import app as cli_app
-from podium.crud.challenges import register_challenge
 from podium.crud.roles import grant_role
 from podium.db.models import Challenge, ChallengeRoleKind, User
+from podium.services.registration import register_challenge
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.factories import PASSWORD, make_user

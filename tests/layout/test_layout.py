@@ -181,3 +181,18 @@ def test_the_error_tree_lives_in_its_own_module_below_every_layer() -> None:
     for layer in ("crud", "api"):
         users = [p for p in (PODIUM / layer).rglob("*.py") if "podium.errors" in _imported_names(p)]
         assert users, f"podium.{layer} no longer raises or maps the platform's errors"
+
+
+# What crud left to services: packing downloads (zips), caching ranked boards (locks), computing
+# significance (the evaluators' bootstrap on arrays).
+NOT_DATA_ACCESS = {"zipfile", "tarfile", "threading", "evaluators", "numpy"}
+
+
+def test_data_access_packs_caches_and_computes_nothing() -> None:
+    moved = ("board_cache", "significance", "downloads", "errors")
+    assert [name for name in moved if (PODIUM / "crud" / f"{name}.py").exists()] == []
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imported_modules(path) & NOT_DATA_ACCESS)
+        for path in (PODIUM / "crud").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -23,7 +23,6 @@ import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from podium.crud.challenges import register_challenge
 from podium.crud.users import create_user
 from podium.db.engine import create_db_engine
 from podium.db.migrate import upgrade
@@ -39,6 +38,7 @@ from podium.db.models import (
     UserCreate,
 )
 from podium.pipeline.intake import submit_file
+from podium.services.registration import register_challenge
 from podium.settings import Settings
 from podium.store import Store
 from sandbox.runner import LABEL

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from podium.crud.challenges import register_challenge
 from podium.crud.tokens import issue_token
 from podium.db.models import Challenge, Phase, Submission, SubmissionKind, Team, User
 from podium.security import hash_password
+from podium.services.registration import register_challenge
 from podium.store import Store
 from tests.platform.bundles import write_bundle
 

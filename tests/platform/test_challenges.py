@@ -180,7 +180,7 @@ def test_organisers_update_others_cannot(
 def test_register_challenge_can_skip_an_existing_one(
     session: Session, store: Store, tmp_path: Path
 ) -> None:
-    from podium.crud.challenges import register_challenge
+    from podium.services.registration import register_challenge
 
     first = make_challenge(session, store, tmp_path, slug="again")
     folder = write_bundle(tmp_path / "second", slug="again")

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from challenges.examples import build_example
-from podium.crud.challenges import register_challenge
+from podium.services.registration import register_challenge
 from podium.store import Store
 
 

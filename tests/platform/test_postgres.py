@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from podium.app import create_app
-from podium.crud.challenges import register_challenge
 from podium.db import migrate
+from podium.services.registration import register_challenge
 from podium.settings import Settings
 from podium.store import Store
 from tests.platform.bundles import write_bundle

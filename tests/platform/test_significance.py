@@ -16,7 +16,6 @@ from challenges.examples import build_example
 from evaluators.labels import read_labels
 from evaluators.predictions import read_predictions
 from leaderboard import SubmissionScore
-from podium.crud.challenges import register_challenge
 from podium.db.models import (
     Challenge,
     Evaluation,
@@ -40,6 +39,7 @@ from podium.saved_predictions import (
     save_validated_predictions,
 )
 from podium.services import significance
+from podium.services.registration import register_challenge
 from podium.services.significance import paired_p_values, paired_significance
 from podium.settings import Settings
 from podium.store import Store

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from podium.crud.challenges import phases_of, register_challenge
+from podium.crud.challenges import phases_of
 from podium.crud.roles import grant_role
 from podium.crud.teams import create_team
 from podium.db.models import (
@@ -28,6 +28,7 @@ from podium.db.models import (
     Team,
     User,
 )
+from podium.services.registration import register_challenge
 from podium.store import Store
 from tests.platform.factories import PASSWORD, make_user
 

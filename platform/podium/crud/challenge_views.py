@@ -6,13 +6,13 @@ sections is copied here, and the split secret and store paths never are.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlmodel import Session
 
 from challenges.paths import resolve_in_bundle
 from podium.crud.challenges import phases_of
-from podium.crud.downloads import starting_kit_name
 from podium.db.models import (
     Challenge,
     ChallengeDetail,
@@ -109,3 +109,15 @@ def challenge_detail(session: Session, *, challenge: Challenge, store: Store) ->
         data=_files(challenge),
         starting_kit_url=f"{challenge_url(challenge)}/starting-kit" if kit else None,
     )
+
+
+STARTING_KIT_NAMES = ("starting-kit", "starting_kit", "starter-kit", "starting_kit.zip")
+
+
+def starting_kit_name(challenge: Challenge) -> str | None:
+    """The public entry that is the starting kit, if the challenge has one."""
+    for entry in challenge.public_files:
+        base = PurePosixPath(entry["path"]).name
+        if entry["name"] in STARTING_KIT_NAMES or base in STARTING_KIT_NAMES:
+            return str(entry["name"])
+    return None

@@ -1,27 +1,24 @@
-"""Challenges: register a bundle (validate, install in the store, create rows), update, list."""
+"""Challenges: look them up, list the visible ones, create their rows, update them.
+
+Registering a bundle (validating it, installing its files, packing its downloads) is
+:mod:`podium.services.registration`'s; it calls :func:`insert_challenge` for the rows.
+"""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from challenges import Bundle, BundleError, ChallengeSpec, load_bundle
-from challenges.paths import sha256_path
+from challenges import ChallengeSpec
 from podium.crud.audit import audit
-from podium.crud.downloads import build_zips, public_entries
-from podium.crud.roles import challenge_ids_with_role, grant_role
-from podium.db.models import Challenge, ChallengeRoleKind, ChallengeUpdate, Phase, User
+from podium.crud.roles import challenge_ids_with_role
+from podium.db.models import Challenge, ChallengeUpdate, Phase, User
 from podium.db.types import utcnow
-from podium.errors import Conflict, InvalidInput, NotFound
+from podium.errors import Conflict, NotFound
 from podium.security import new_split_secret
-from podium.store import Store
-
-_COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git")
 
 
 def get_challenge_by_slug(session: Session, *, slug: str) -> Challenge | None:
@@ -70,31 +67,6 @@ def visible_challenges(session: Session, *, user: User | None) -> list[Challenge
     return list(session.exec(query).all())
 
 
-def _load(bundle_path: Path, work_dir: Path) -> Bundle:
-    try:
-        return load_bundle(bundle_path, work_dir=work_dir if bundle_path.is_file() else None)
-    except BundleError as exc:
-        count = len(exc.problems)
-        raise InvalidInput(
-            f"the challenge bundle has {count} problem{'s' if count != 1 else ''} (listed in "
-            "'problems'); fix them and upload it again",
-            [str(problem) for problem in exc.problems],
-        ) from None
-
-
-def _install(bundle: Bundle, store: Store) -> Path:
-    """Copy the bundle into the store (then rename, so a half copy is never seen)."""
-    slug = bundle.spec.slug
-    final = store.bundle_dir(slug)
-    if final.exists():
-        raise Conflict(f"files for {slug!r} already exist in the store at {final}; remove them")
-    staging = final.parent / f".bundle-{uuid.uuid4().hex}"
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(bundle.root, staging, symlinks=False, ignore=_COPY_IGNORE)
-    staging.rename(final)
-    return final
-
-
 def _phases(spec: ChallengeSpec, challenge_id: int) -> list[Phase]:
     return [
         Phase(
@@ -116,17 +88,21 @@ def _phases(spec: ChallengeSpec, challenge_id: int) -> list[Phase]:
     ]
 
 
-def _insert(
+def insert_challenge(
     session: Session,
     *,
-    bundle: Bundle,
+    spec: ChallengeSpec,
     root: Path,
     sha256: str,
+    public_files: list[dict[str, Any]],
     owner: User | None,
     published: bool,
 ) -> Challenge:
-    spec = bundle.spec
-    entries = public_entries(root, spec, dict(bundle.hashes))
+    """Create the rows of a challenge installed at ``root``: the challenge and its phases.
+
+    Raises:
+        Conflict: A challenge with this slug was created meanwhile.
+    """
     challenge = Challenge(
         slug=spec.slug,
         title=spec.title,
@@ -136,7 +112,7 @@ def _insert(
         bundle_sha256=sha256,
         split_secret=new_split_secret(),
         spec=spec.model_dump(mode="json"),
-        public_files=entries,
+        public_files=public_files,
         max_team_size=spec.teams.max_size,
         created_by=owner.id if owner else None,
         published=published,
@@ -150,75 +126,8 @@ def _insert(
     except IntegrityError:
         session.rollback()
         raise Conflict(f"a challenge {spec.slug!r} was just created; choose another slug") from None
-    build_zips(root, entries, root.parent / "downloads")
     session.refresh(challenge)
     return challenge
-
-
-def register_challenge(
-    session: Session,
-    *,
-    bundle_path: Path,
-    owner: User | None,
-    store: Store,
-    published: bool = True,
-    if_exists: Literal["error", "skip"] = "error",
-) -> Challenge:
-    """Validate a bundle (folder or archive), install it in the store and create its rows.
-
-    The owner (when given) becomes the challenge's organiser; phases are created from the
-    spec; a random split secret is generated. ``if_exists="skip"`` returns an existing
-    challenge with the same slug untouched (``podium up --examples`` on every start).
-
-    Raises:
-        InvalidInput: The bundle is invalid; ``problems`` lists every problem.
-        Conflict: A challenge with this slug exists (and ``if_exists`` is ``"error"``).
-    """
-    work = store.new_upload_path("-extract")
-    try:
-        with _load(Path(bundle_path), work) as bundle:
-            existing = get_challenge_by_slug(session, slug=bundle.spec.slug)
-            if existing is not None and if_exists == "skip":
-                return existing
-            if existing is not None:
-                raise Conflict(
-                    f"a challenge {bundle.spec.slug!r} exists already; change the slug in "
-                    "challenge.yaml, or update the existing one"
-                )
-            challenge = _install_and_insert(
-                session, bundle=bundle, sha256=sha256_path(Path(bundle_path)), owner=owner,
-                store=store, published=published,
-            )  # fmt: skip
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    if owner is not None:
-        grant_role(
-            session,
-            challenge=challenge,
-            user=owner,
-            role=ChallengeRoleKind.ORGANISER,
-            granted_by=owner,
-        )
-    return challenge
-
-
-def _install_and_insert(
-    session: Session,
-    *,
-    bundle: Bundle,
-    sha256: str,
-    owner: User | None,
-    store: Store,
-    published: bool,
-) -> Challenge:
-    root = _install(bundle, store)
-    try:
-        return _insert(
-            session, bundle=bundle, root=root, sha256=sha256, owner=owner, published=published
-        )
-    except BaseException:  # no rows: remove the files too, so the slug can be used again
-        shutil.rmtree(root.parent, ignore_errors=True)
-        raise
 
 
 def update_challenge(

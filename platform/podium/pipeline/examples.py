@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from challenges.examples import SLUGS, build_example
-from podium.crud.challenges import register_challenge
 from podium.crud.users import create_user, get_user_by_username
 from podium.db.models import Challenge, Submission, SubmissionKind, User, UserCreate
 from podium.pipeline.intake import submit_file
+from podium.services.registration import register_challenge
 from podium.settings import Settings
 from podium.store import Store
 from sandbox.packing import pack_folder

@@ -22,9 +22,10 @@ from podium.api.deps import (
     require_challenge_creator,
 )
 from podium.api.upload_guard import UploadRoute, upload
-from podium.crud import challenge_views, downloads
+from podium.crud import challenge_views
 from podium.crud import challenges as crud
 from podium.db.models import ChallengeDetail, ChallengePublic, ChallengeUpdate
+from podium.services import downloads, registration
 from podium.store import MB, safe_filename, save_upload
 
 router = APIRouter(prefix="/challenges", tags=["challenges"], route_class=UploadRoute)
@@ -65,7 +66,7 @@ async def create_challenge(
         stored = await save_upload(bundle, target, max_bytes=max_bytes)
         challenge = await run_in_threadpool(
             partial(
-                crud.register_challenge,
+                registration.register_challenge,
                 session,
                 bundle_path=stored.path,
                 owner=user,

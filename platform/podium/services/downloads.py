@@ -1,4 +1,5 @@
-"""Public downloads of a challenge: the allow-list of files, resolved safely, and their zips.
+"""Public downloads of a challenge: the listing and zips made at registration, and each
+requested file resolved safely against that allow-list.
 
 A download URL names a public entry of ``challenge.yaml`` (``data.public[].name``), and for a
 folder entry optionally a file inside it: ``train``, ``starting-kit``, ``images/0001.png``. The
@@ -17,11 +18,10 @@ from typing import Any
 
 from challenges.paths import iter_tree, resolve_in_bundle, sha256_path, size_bytes
 from challenges.schema import ChallengeSpec
+from podium.crud.challenge_views import starting_kit_name
 from podium.db.models import Challenge
 from podium.errors import NotFound
 from podium.store import Store
-
-STARTING_KIT_NAMES = ("starting-kit", "starting_kit", "starter-kit", "starting_kit.zip")
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,6 @@ def public_download(challenge: Challenge, store: Store, requested: str) -> Downl
         raise NotFound(f"{name!r} holds no file {inner!r}; see the challenge's data listing")
     path = _checked(root, f"{entry['path']}/{inner}")
     return Download(path, PurePosixPath(inner).name, _media_type(path))
-
-
-def starting_kit_name(challenge: Challenge) -> str | None:
-    """The public entry that is the starting kit, if the challenge has one."""
-    for entry in challenge.public_files:
-        base = PurePosixPath(entry["path"]).name
-        if entry["name"] in STARTING_KIT_NAMES or base in STARTING_KIT_NAMES:
-            return str(entry["name"])
-    return None
 
 
 def starting_kit(challenge: Challenge, store: Store) -> Download:
