@@ -10,7 +10,7 @@ import pytest
 
 from challenges import Bundle
 from challenges.inputs import sandbox_limits_for, stage_inputs
-from evaluators.challenge import evaluate
+from challenges.scoring import evaluate
 from sandbox.runner import SandboxRunner
 
 pytestmark = pytest.mark.docker

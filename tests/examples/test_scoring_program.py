@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from challenges import Bundle, load_bundle
+from challenges.scoring import evaluate
 from evaluators import InvalidPredictions
-from evaluators.challenge import evaluate
 from evaluators.program import ScoringError
 
 pytestmark = pytest.mark.docker

@@ -69,6 +69,46 @@ def test_libraries_import_alone_in_a_fresh_process(library: str) -> None:
     assert done.stdout.strip() == ""
 
 
+def _library_graph() -> dict[str, set[str]]:
+    """Which other libraries each library imports, anywhere in its modules (examples aside)."""
+    return {
+        library: {
+            name
+            for path in (ROOT / library).rglob("*.py")
+            if "examples" not in path.parts
+            for name in _imported_modules(path)
+            if name in LIBRARIES and name != library
+        }
+        for library in LIBRARIES
+    }
+
+
+def test_libraries_import_each_other_without_a_cycle() -> None:
+    graph = _library_graph()
+    assert "evaluators" in graph["challenges"]  # the formats and the metric registry
+    assert "challenges" not in graph["evaluators"]  # scoring a bundle is challenges.scoring
+    for library in LIBRARIES:
+        reached: set[str] = set()
+        todo = list(graph[library])
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo.extend(graph[name])
+        assert library not in reached, f"{library} imports itself through {sorted(reached)}"
+
+
+@pytest.mark.parametrize(("library", "other"), [("evaluators", "challenges")])
+def test_a_library_loads_without_the_one_above_it(library: str, other: str) -> None:
+    code = (
+        f"import sys, {library}, pkgutil, importlib\n"
+        f"for m in pkgutil.walk_packages({library}.__path__, '{library}.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"print('{other}' in sys.modules)\n"
+    )
+    assert _fresh(code) == "False"
+
+
 def _imported_names(path: Path) -> set[str]:
     """Every dotted name ``path`` imports, with its parents (``a.b.c``: ``a``, ``a.b``, ``a.b.c``);
     ``from a.b import c`` counts ``a.b.c`` too (``c`` may be a module)."""

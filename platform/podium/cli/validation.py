@@ -31,7 +31,7 @@ from challenges.samples import (  # noqa: F401  (re-exported: the CLI's names fo
     validation_folder_ok,
 )
 from challenges.schema import Phase, TaskSpec
-from evaluators.challenge import evaluate
+from challenges.scoring import evaluate
 from evaluators.evaluate import ScoreReport, score
 from sandbox.limits import SandboxLimits
 from sandbox.runner import SandboxRunner

@@ -16,8 +16,8 @@ from sqlmodel import col
 
 from challenges import Bundle, BundleError, load_bundle
 from challenges.inputs import sandbox_limits_for, stage_inputs
+from challenges.scoring import evaluate
 from evaluators import ScoreReport
-from evaluators.challenge import evaluate
 from podium.crud.submissions import record_status
 from podium.db.models import Score, ScoreSplit, SubmissionStatus
 from podium.db.types import utcnow

@@ -5,8 +5,9 @@ organiser's scoring program (run in the sandbox), and reads every setting from t
 prediction and label formats, the metrics, the decimals and the phase's public fraction. The
 split secret is the platform's, never the bundle's.
 
-Not imported by ``evaluators/__init__`` on purpose: ``challenges`` imports ``evaluators`` for
-the prediction formats, and this module imports ``challenges``.
+It lives here, not in ``evaluators``: the evaluators know prediction files and metrics, never
+bundles, so ``challenges`` (which uses their formats and metric registry) depends on
+``evaluators`` and never the other way round.
 """
 
 from __future__ import annotations
