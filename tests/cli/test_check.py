@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
 from podium.crud import challenge_views
+from podium.settings import get_settings
 from tests.cli.conftest import SLUG, Cli, LiveServer, one_error_line
 
 pytestmark = pytest.mark.docker
@@ -78,6 +80,39 @@ def test_a_model_that_crashes_is_reported_with_its_stderr(
     result = cli("check", str(bad), "--bundle", str(example_folder))
     assert "boom here" in result.stdout
     assert one_error_line(result).startswith("error: the model did not finish: ")
+
+
+@pytest.fixture
+def platform_build_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's settings say builds make images of at most 1 MB."""
+    monkeypatch.setenv("PODIUM_BUILD_IMAGE_MB", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_check_builds_under_the_platforms_build_limits(
+    cli: Cli,
+    example_folder: Path,
+    docker_client: docker.DockerClient,
+    runtime_python: str,
+    platform_build_limits: None,
+) -> None:
+    result = cli("check", str(example_folder / "baseline"), "--bundle", str(example_folder))
+    line = one_error_line(result)
+    assert "the limit is 1 MB" in line, line  # the worker's build_limits, read from settings
+    assert docker_client.images.list(filters={"label": "org.podium.check=1"}) == []
+
+
+def test_check_refuses_a_base_the_challenge_does_not_allow(
+    cli: Cli, example_folder: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other-base"
+    other.mkdir()
+    (other / "Dockerfile").write_text('FROM debian:bookworm-slim\nCMD ["true"]\n')
+    line = one_error_line(cli("check", str(other), "--bundle", str(example_folder)))
+    assert "starts FROM debian:bookworm-slim, which builds may not start from" in line
+    assert "podium/runtime-sklearn:3.11" in line  # the challenge's runtime image is allowed
 
 
 def test_check_needs_a_challenge_or_a_bundle(cli: Cli, example_folder: Path) -> None:

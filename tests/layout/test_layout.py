@@ -236,3 +236,15 @@ def test_data_access_packs_caches_and_computes_nothing() -> None:
         for path in (PODIUM / "crud").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_podium_check_makes_images_with_the_workers_code_and_no_database() -> None:
+    check = _imported_names(PODIUM / "cli" / "check.py")
+    assert "podium.pipeline.image_making.make_image" in check
+    own_copies = {"sandbox.building", "sandbox.intake", "challenges.modelfile"}
+    assert check & own_copies == set()
+    making = _imported_names(PODIUM / "pipeline" / "image_making.py")
+    database = {"sqlmodel", "sqlalchemy", "podium.db", "podium.crud", "podium.pipeline.context"}
+    assert making & database == set()
+    images = _imported_names(PODIUM / "pipeline" / "images.py")
+    assert "podium.pipeline.image_making.make_image" in images

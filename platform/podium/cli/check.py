@@ -18,7 +18,6 @@ import typer
 from challenges import load_bundle
 from challenges.errors import ChallengeError
 from challenges.inputs import sandbox_limits_for, write_manifest
-from challenges.modelfile import wrap_model_file
 from challenges.phases import DEFAULT_RULE
 from evaluators.errors import InvalidPredictions
 from evaluators.evaluate import ScoreReport
@@ -38,7 +37,8 @@ from podium.cli.validation import (
     server_spec,
     validation_folder_ok,
 )
-from sandbox.building import BuildLimits, build_image
+from podium.pipeline.image_making import make_image
+from podium.settings import get_settings
 from sandbox.limits import SandboxLimits
 from sandbox.result import RunResult
 from sandbox.runner import SandboxRunner
@@ -164,20 +164,23 @@ def _carved(
 def prepare(
     client: docker.DockerClient, artifact: Artifact, data: ValidationSet, work: Path
 ) -> tuple[str, bool]:
-    """The image to run and whether this command built it (then it is removed afterwards)."""
-    labels = {CHECK_LABEL: "1"}
+    """The image to run and whether this command built it (then it is removed afterwards).
+
+    Built by the worker's own :func:`~podium.pipeline.image_making.make_image`: the platform's
+    build limits (this machine's ``PODIUM_BUILD_*`` settings, else the defaults), the
+    challenge's allowed bases, its model wrapping. A build gets no network here, not even the
+    package proxy the platform gives builds of a ``packages`` challenge.
+    """
     if artifact.kind == "image":
         return str(local_image(client, artifact.value).id), False
+    build = artifact.kind == "build"
+    path = pack_context(Path(artifact.value), work) if build else Path(artifact.value)
     with console.status(f"building {artifact.describe()} (as the platform would)"):
-        if artifact.kind == "build":
-            context = pack_context(Path(artifact.value), work)
-            built = build_image(client, context, BuildLimits(), labels=labels)
-        else:
-            built = wrap_model_file(
-                client, Path(artifact.value), data.spec, BuildLimits(), labels=labels
-            )
-    console.print(f"built in {built.build_seconds:.1f} s", style="dim")
-    return built.image_id, True
+        made = make_image(
+            client, artifact.kind, path, data.spec, get_settings(), labels={CHECK_LABEL: "1"}
+        )
+    console.print(f"built in {made.build_seconds:.1f} s", style="dim")
+    return made.image_id, True
 
 
 def run(client: docker.DockerClient, image_id: str, data: ValidationSet, out: Path) -> RunResult:

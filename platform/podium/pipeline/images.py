@@ -2,7 +2,8 @@
 
 An image archive is loaded, a build context is built (from the challenge's allowed bases only,
 with the challenge's build network and the platform's build limits), a model file is wrapped
-into the challenge's runtime image. A digest already pinned on the submission (a re-run, a
+into the challenge's runtime image: :func:`podium.pipeline.image_making.make_image`, which
+``podium check`` calls too. A digest already pinned on the submission (a re-run, a
 retry), or the image of an earlier submission of the same team and challenge with the same
 file, is reused when the engine still has it: the same bytes make the same image, and building
 again only costs time. A cancelled submission stops its build at once.
@@ -18,19 +19,22 @@ import requests
 from sqlmodel import col, select
 
 from challenges import Bundle
-from challenges.modelfile import wrap_model_file
+from challenges.schema import SubmissionKind as Kind
 from podium.db.models import Submission, SubmissionKind
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import PlatformFault, Stop
+from podium.pipeline.image_making import make_image
 from podium.pipeline.logs import LogDir
-from podium.settings import Settings
-from sandbox.building import BuildLimits, BuiltImage, build_image
 from sandbox.errors import BuildError, Cancelled
-from sandbox.intake import load_image_archive
 
 SUBMISSION_LABEL = "org.podium.submission"
 BUILD_LOG = "build.log"
 REBUILT_NOTE = "rebuilt.txt"
+KINDS: dict[SubmissionKind, Kind] = {
+    SubmissionKind.IMAGE: "image",
+    SubmissionKind.BUILD: "build",
+    SubmissionKind.MODEL: "model",
+}
 
 
 def prepare_image(
@@ -64,20 +68,21 @@ def _prepare(
     cancel: threading.Event | None,
 ) -> str:
     kind = SubmissionKind(attempt.kind)
-    if kind is SubmissionKind.IMAGE:
-        loaded = load_image_archive(
-            ctx.client, attempt.file_path, max_mb=ctx.settings.max_upload_mb
-        )
-        return loaded.digest
     try:
-        built = _build(ctx, attempt, bundle, kind, cancel)
+        made = make_image(
+            ctx.client, KINDS[kind], attempt.file_path, bundle.spec, ctx.settings,
+            labels={SUBMISSION_LABEL: str(attempt.submission_id)},
+            packages=ctx.packages,
+            cancel=cancel,
+        )  # fmt: skip
     except BuildError as error:
         logs.write(BUILD_LOG, error.log_tail)
         raise
     except Cancelled:
         raise Stop("the submission was cancelled while its image was being built") from None
-    logs.write(BUILD_LOG, built.build_log)
-    return built.digest
+    if kind is not SubmissionKind.IMAGE:
+        logs.write(BUILD_LOG, made.build_log)
+    return made.digest
 
 
 def _check_again(attempt: Attempt, digest: str, logs: LogDir) -> None:
@@ -99,39 +104,6 @@ def _check_again(attempt: Attempt, digest: str, logs: LogDir) -> None:
         f"The image was evicted from the worker and rebuilt from the stored upload.\n"
         f"evaluated image: {attempt.pinned_digest}\nrebuilt image:   {digest}\n"
         "A rebuild is not bit-identical (build steps stamp times); the scores are compared.\n",
-    )
-
-
-def build_limits(settings: Settings, bundle: Bundle) -> BuildLimits:
-    """The limits of a participant's build: the platform's, with the challenge's bases."""
-    return BuildLimits(
-        wall_seconds=settings.build_wall_seconds,
-        memory_mb=settings.build_memory_mb,
-        cpus=settings.build_cpus,
-        processes=settings.build_processes,
-        disk_mb=settings.build_disk_mb,
-        layer_mb=settings.build_layer_mb,
-        image_mb=settings.build_image_mb,
-        allowed_bases=bundle.spec.task.allowed_bases,
-    )
-
-
-def _build(
-    ctx: PipelineContext,
-    attempt: Attempt,
-    bundle: Bundle,
-    kind: SubmissionKind,
-    cancel: threading.Event | None,
-) -> BuiltImage:
-    limits = build_limits(ctx.settings, bundle)
-    labels = {SUBMISSION_LABEL: str(attempt.submission_id)}
-    if kind is SubmissionKind.BUILD:
-        packages = ctx.packages if bundle.spec.task.build_network == "packages" else None
-        return build_image(
-            ctx.client, attempt.file_path, limits, labels=labels, packages=packages, cancel=cancel
-        )
-    return wrap_model_file(
-        ctx.client, attempt.file_path, bundle.spec, limits, labels=labels, cancel=cancel
     )
 
 
