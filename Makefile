@@ -42,6 +42,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy platform/podium sandbox evaluators leaderboard challenges
+	$(VENV)/bin/mypy --strict sandbox evaluators leaderboard challenges
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -124,7 +124,8 @@ def label_sums(y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> l
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """``numerator / denominator``, 0.0 where the denominator is 0 (``zero_division=0``)."""
     out = np.zeros(np.broadcast_shapes(numerator.shape, denominator.shape))
-    return np.divide(numerator, denominator, out=out, where=denominator != 0)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
 
 
 def _mean_present(values: np.ndarray, present: np.ndarray) -> np.ndarray:

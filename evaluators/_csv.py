@@ -283,6 +283,5 @@ def convert(values: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 def typed_column(frame: pd.DataFrame, col: ColumnSpec) -> np.ndarray:
     """Return one column of a :func:`read_typed` frame as a numpy array."""
-    if col.type == "str":
-        return frame[col.name].to_numpy(dtype=object)
-    return frame[col.name].to_numpy(dtype=np.int64 if col.type == "int" else np.float64)
+    dtype = object if col.type == "str" else np.int64 if col.type == "int" else np.float64
+    return np.asarray(frame[col.name].to_numpy(dtype=dtype))

@@ -256,7 +256,8 @@ def _block_means(rows: np.ndarray, resamples: int, rng: np.random.Generator) -> 
             block_sums = np.add.reduceat(part[idx], offsets, axis=0)
             block_sums[drawn == 0] = 0.0  # reduceat yields an element for an empty group
             sums[lo : lo + per_chunk] += block_sums
-    return sums / n
+    sums /= n
+    return sums
 
 
 def _compress(y_true: np.ndarray, preds: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:

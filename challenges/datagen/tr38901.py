@@ -27,12 +27,12 @@ Array = npt.ArrayLike
 
 def distance_3d(d_2d: Array, h_bs: Array, h_ut: Array) -> np.ndarray:
     """d_3D = sqrt(d_2D^2 + (h_BS - h_UT)^2)."""
-    return np.sqrt(np.square(d_2d) + np.square(np.asarray(h_bs) - np.asarray(h_ut)))
+    return np.asarray(np.sqrt(np.square(d_2d) + np.square(np.asarray(h_bs) - np.asarray(h_ut))))
 
 
 def breakpoint_distance(h_bs: Array, h_ut: Array, fc_ghz: Array) -> np.ndarray:
     """d'_BP = 4 h'_BS h'_UT f_c / c with h' = h - h_E and f_c in Hz."""
-    return (
+    return np.asarray(
         4.0
         * (np.asarray(h_bs) - H_E)
         * (np.asarray(h_ut) - H_E)
@@ -61,7 +61,7 @@ def _los(
         + freq
         - bp_coef * np.log10(np.square(d_bp) + np.square(np.asarray(h_bs) - np.asarray(h_ut)))
     )
-    return np.where(np.asarray(d_2d) <= d_bp, pl1, pl2)
+    return np.asarray(np.where(np.asarray(d_2d) <= d_bp, pl1, pl2))
 
 
 def uma_los(d_2d: Array, h_ut: Array, fc_ghz: Array, h_bs: Array = 25.0) -> np.ndarray:
@@ -75,7 +75,7 @@ def uma_nlos(d_2d: Array, h_ut: Array, fc_ghz: Array, h_bs: Array = 25.0) -> np.
     PL'_UMa-NLOS = 13.54 + 39.08 log10(d_3D) + 20 log10(f_c) - 0.6 (h_UT - 1.5)."""
     d3 = distance_3d(d_2d, h_bs, h_ut)
     nlos = 13.54 + 39.08 * np.log10(d3) + 20.0 * np.log10(fc_ghz) - 0.6 * (np.asarray(h_ut) - 1.5)
-    return np.maximum(uma_los(d_2d, h_ut, fc_ghz, h_bs), nlos)
+    return np.asarray(np.maximum(uma_los(d_2d, h_ut, fc_ghz, h_bs), nlos))
 
 
 def umi_los(d_2d: Array, h_ut: Array, fc_ghz: Array, h_bs: Array = 10.0) -> np.ndarray:
@@ -89,7 +89,7 @@ def umi_nlos(d_2d: Array, h_ut: Array, fc_ghz: Array, h_bs: Array = 10.0) -> np.
     PL'_UMi-NLOS = 35.3 log10(d_3D) + 22.4 + 21.3 log10(f_c) - 0.3 (h_UT - 1.5)."""
     d3 = distance_3d(d_2d, h_bs, h_ut)
     nlos = 35.3 * np.log10(d3) + 22.4 + 21.3 * np.log10(fc_ghz) - 0.3 * (np.asarray(h_ut) - 1.5)
-    return np.maximum(umi_los(d_2d, h_ut, fc_ghz, h_bs), nlos)
+    return np.asarray(np.maximum(umi_los(d_2d, h_ut, fc_ghz, h_bs), nlos))
 
 
 def los_probability(scenario: str, d_2d: Array) -> np.ndarray:

@@ -17,6 +17,7 @@ import struct
 import sys
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,10 @@ def predict(model: torch.jit.ScriptModule, source: Path) -> tuple[list[str], lis
     return ids, labels
 
 
+# torch.jit.load has no annotations: name what it returns, once
+_load_script: Callable[..., torch.jit.ScriptModule] = torch.jit.load
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", default="/app/model.pt")
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit in torch 2.13
     try:
-        model = torch.jit.load(args.model, map_location="cpu")
+        model = _load_script(args.model, map_location="cpu")
     except (RuntimeError, ValueError, OSError) as exc:
         print(f"cannot load {args.model} as TorchScript: {exc}", file=sys.stderr)
         return 2
