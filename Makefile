@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PODIUM := $(VENV)/bin/podium
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint images venv docker clean
+.PHONY: run test bench reliability lint images venv docker clean
 
 # Every target first installs the system packages it needs (Debian as root), or says which.
 system-%:
@@ -37,6 +37,9 @@ bench: system-bench venv docker images
 	$(PY) benchmarks/scoring.py
 	$(PY) benchmarks/pipeline_latency.py
 	$(PY) benchmarks/leaderboard_load.py
+
+reliability: system-bench venv docker images
+	$(PY) benchmarks/reliability.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
