@@ -172,9 +172,15 @@ def make_platform(home: Path, **overrides: str) -> Platform:
 class Worker:
     """A ``podium worker`` subprocess in its own process group (so it can be SIGKILLed whole)."""
 
-    def __init__(self, platform: Platform, log: Path, *, reaper: bool = False, **env: str) -> None:
+    def __init__(
+        self, platform: Platform, log: Path, *, reaper: bool = False, host: str | None = None,
+        **env: str,
+    ) -> None:  # fmt: skip
         command = [sys.executable, "-m", "podium.cli", "worker", "--loglevel=info"]
         command.append("--reaper" if reaper else "--no-reaper")
+        if host is not None:  # another host's name (root only): a UTS namespace of its own
+            renamed = f'hostname {host} && exec "$@"'
+            command = ["unshare", "--uts", "sh", "-c", renamed, "sh", *command]
         self.log = log
         self._handle = log.open("ab")
         full_env = {**os.environ, **platform.env, **env}
