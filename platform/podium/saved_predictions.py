@@ -2,9 +2,9 @@
 
 After a successful scoring the pipeline saves the prediction values, aligned to the order of the
 hidden labels' ids, as ``predictions.npz`` in the attempt's log folder, and records the path in
-``Evaluation.report["predictions_path"]`` (the report is never public; the logs API serves only
-its named log files). :mod:`podium.services.significance` loads two such arrays to run a paired
-bootstrap between adjacent leaderboard entries.
+the evaluation's report (``EvaluationReport.predictions_path``; never public: the logs API
+serves only its named log files). :mod:`podium.services.significance` loads two such arrays to
+run a paired bootstrap between adjacent leaderboard entries.
 
 The file holds what :func:`evaluators.predictions.read_predictions` returned, nothing else:
 
@@ -35,7 +35,6 @@ from evaluators.predictions import read_predictions
 log = logging.getLogger(__name__)
 
 PREDICTIONS_FILE = "predictions.npz"
-REPORT_KEY = "predictions_path"
 FORMAT_VERSION = 1
 
 

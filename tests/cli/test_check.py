@@ -126,13 +126,22 @@ def test_check_needs_a_challenge_or_a_bundle(cli: Cli, example_folder: Path) -> 
 def test_check_from_a_server_without_the_label_format_says_what_to_do(
     server: LiveServer, anonymous: Cli, example_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(challenge_views, "_LABEL_KEYS", ())
-    monkeypatch.setattr(
+    monkeypatch.setattr(  # a server that publishes the task without its label format
         challenge_views,
         "_task",
-        lambda section: {k: v for k, v in section.items() if k in challenge_views._TASK_KEYS},
+        lambda task: task.model_dump(mode="json", include=set(challenge_views._TASK_KEYS)),
     )
     server.register_example(example_folder)
     line = one_error_line(anonymous("check", str(example_folder / "baseline"), "-c", SLUG))
     assert "does not publish the challenge's label format (task.labels)" in line
     assert "--bundle" in line
+
+
+def test_check_from_a_server_whose_metrics_do_not_read_says_what_to_do(
+    server: LiveServer, anonymous: Cli, example_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(challenge_views, "_METRIC_KEYS", ("secondary", "decimals"))
+    server.register_example(example_folder)
+    line = one_error_line(anonymous("check", str(example_folder / "baseline"), "-c", SLUG))
+    assert "cannot read (metrics.primary: Field required)" in line
+    assert line.endswith("ask its operators, or use --bundle")

@@ -248,3 +248,50 @@ def test_podium_check_makes_images_with_the_workers_code_and_no_database() -> No
     assert making & database == set()
     images = _imported_names(PODIUM / "pipeline" / "images.py")
     assert "podium.pipeline.image_making.make_image" in images
+
+
+# The JSON columns read through their typed accessors (podium.db.specs, podium.db.models.reports):
+# ``challenge.parsed_spec``, ``phase.leaderboard_rules`` / ``quota`` / ``run_limits``,
+# ``evaluation.parsed_report``; never as dictionaries.
+RAW_JSON = {"spec", "report", "leaderboard", "limits", "submission_limits"}
+DICT_READS = {"get", "items", "keys", "values"}
+
+
+def _read_of(node: ast.AST) -> ast.AST | None:
+    """What ``node`` reads as a dictionary: ``x[...]``, ``x.get(...)`` (and items, keys,
+    values), ``x or {}``."""
+    if isinstance(node, ast.Subscript):
+        return node.value
+    if isinstance(node, ast.Attribute) and node.attr in DICT_READS:
+        return node.value
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        return node.values[0]
+    return None
+
+
+def _raw_json_reads(path: Path) -> list[str]:
+    """``line: code`` of each place ``path`` reads a JSON column as a dictionary."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        f"{node.lineno}: {ast.unparse(node)[:60]}"
+        for node in ast.walk(tree)
+        if isinstance(raw := _read_of(node), ast.Attribute) and raw.attr in RAW_JSON
+    ]
+
+
+def test_stored_specs_and_reports_are_read_typed() -> None:
+    readers = [p for p in PODIUM.rglob("*.py") if "db" not in p.relative_to(PODIUM).parts]
+    found = {str(p.relative_to(ROOT)): _raw_json_reads(p) for p in readers}
+    assert {path: lines for path, lines in found.items() if lines} == {}
+
+
+def test_the_raw_json_guard_sees_the_old_forms(tmp_path: Path) -> None:
+    module = tmp_path / "old.py"
+    module.write_text(
+        "a = challenge.spec.get('metrics', {})\n"
+        "b = phase.leaderboard or {}\n"
+        "c = evaluation.report['outcome']\n"
+        "d = phase.limits.items()\n"
+        "e = bundle.spec.task.labels\n"
+    )
+    assert sorted(line.split(":")[0] for line in _raw_json_reads(module)) == ["1", "2", "3", "4"]

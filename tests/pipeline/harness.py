@@ -291,4 +291,8 @@ def remove_runs_of(platform: Platform, client: docker.DockerClient) -> list[str]
         if any(str(m.get("Source", "")).startswith(staging) for m in mounts):
             client.api.remove_container(container["Id"], force=True, v=True)
             removed.append(container["Id"])
+    # a killed worker never unmounted its runs' /output (a tmpfs): the reaper would, later
+    for run_dir in platform.settings.sandbox_staging.glob("runs/*"):
+        if (run_dir / "output").is_mount():
+            subprocess.run(["umount", "-l", str(run_dir / "output")], check=False)
     return removed

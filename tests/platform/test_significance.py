@@ -32,7 +32,6 @@ from podium.pipeline.logs import LogDir
 from podium.pipeline.stages import output_dir, save_scores, score_output
 from podium.saved_predictions import (
     PREDICTIONS_FILE,
-    REPORT_KEY,
     decode_values,
     encode_values,
     load_values,
@@ -97,14 +96,14 @@ def submit(
         status=SubmissionStatus.FINISHED,
     )  # fmt: skip
     assert submission.id is not None
-    report: dict[str, Any] = {"outcome": "finished"}
+    evaluation = Evaluation(submission_id=submission.id)
+    evaluation.update_report(outcome="finished")
     if p_malignant is not None:
         output = write_csv(tmp / f"out-{submission.id}", ex.ids, p_malignant).parent
         logs = store.logs_dir(submission.id, 1)
         saved = save_validated_predictions(output, ex.bundle, PHASE, logs)
         assert saved is not None
-        report[REPORT_KEY] = str(saved)
-    evaluation = Evaluation(submission_id=submission.id, report=report)
+        evaluation.update_report(predictions_path=str(saved))
     session.add(evaluation)
     session.commit()
     assert evaluation.id is not None
@@ -261,8 +260,9 @@ def test_scoring_stage_saves_the_predictions_and_records_their_path(
 
     session.expire_all()
     stored = session.get(Evaluation, evaluation.id)
-    assert stored is not None and stored.report["outcome"] == "finished"
-    path = Path(stored.report[REPORT_KEY])
+    assert stored is not None and stored.parsed_report.outcome == "finished"
+    assert stored.parsed_report.predictions_path is not None
+    path = Path(stored.parsed_report.predictions_path)
     assert path == store.logs_dir(submission.id, 1) / PREDICTIONS_FILE
     with np.load(path, allow_pickle=False) as saved:  # no pickle needed to read it
         assert "values" in saved.files

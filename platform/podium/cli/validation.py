@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from challenges import Bundle, ChallengeSpec
 from challenges.errors import ChallengeError
@@ -30,11 +32,13 @@ from challenges.samples import (  # noqa: F401  (re-exported: the CLI's names fo
     in_slice,
     validation_folder_ok,
 )
-from challenges.schema import Phase, TaskSpec
+from challenges.schema import MetricsSpec, Phase, TaskSpec
 from challenges.scoring import evaluate
 from evaluators.evaluate import ScoreReport, score
 from sandbox.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
+
+Section = TypeVar("Section", bound=BaseModel)
 
 LOCAL_SECRET = "podium-check"  # any fixed value: a local check reports the whole set
 
@@ -115,12 +119,24 @@ def server_spec(detail: dict[str, Any]) -> tuple[ChallengeSpec, list[str], int]:
             "this server does not publish the challenge's label format (task.labels), which "
             "`podium check` needs to score; ask its operators to update it, or use --bundle"
         )
-    # only the slug and the task are read downstream (model wrapping, scoring), and the rest
-    # of a full spec (hidden data, baselines) is never public: build the partial model as is
-    spec = ChallengeSpec.model_construct(slug=detail["slug"], task=TaskSpec.model_validate(task))
-    metrics = detail.get("metrics") or {}
-    names = [str(metrics.get("primary")), *[str(m) for m in metrics.get("secondary") or []]]
-    return spec, names, int(metrics.get("decimals", 4))
+    parsed_task = _section(TaskSpec, task, "task")
+    metrics = _section(MetricsSpec, detail.get("metrics"), "metrics")
+    # only the slug, the task and the metrics are read downstream (model wrapping, scoring),
+    # and the rest of a full spec (hidden data, baselines) is never public: a partial model
+    spec = ChallengeSpec.model_construct(slug=detail["slug"], task=parsed_task, metrics=metrics)
+    return spec, metrics.names, metrics.decimals
+
+
+def _section(model: type[Section], value: Any, name: str) -> Section:
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join((name, *(str(part) for part in first["loc"])))
+        raise ChallengeError(
+            f"this server describes the challenge in a form `podium check` cannot read "
+            f"({where}: {first['msg']}); ask its operators, or use --bundle"
+        ) from None
 
 
 def server_phase(detail: dict[str, Any], wanted: str | None) -> Phase:

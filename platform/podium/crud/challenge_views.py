@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from challenges.paths import resolve_in_bundle
+from challenges.schema import TaskSpec
 from podium.crud.challenges import phases_of
 from podium.db.models import (
     Challenge,
@@ -37,6 +38,7 @@ _TASK_KEYS = (
 # check` needs them to carve a validation set out of the public training data.
 _LABEL_KEYS = ("id_column", "columns")
 _METRIC_KEYS = ("primary", "secondary", "decimals")
+_TASK_SHOWN: dict[str, Any] = {**dict.fromkeys(_TASK_KEYS, True), "labels": set(_LABEL_KEYS)}
 
 
 def challenge_url(challenge: Challenge) -> str:
@@ -53,15 +55,8 @@ def challenge_public(session: Session, *, challenge: Challenge) -> ChallengePubl
     return ChallengePublic.model_validate(challenge, update={"phases": phases})
 
 
-def _task(section: Any) -> dict[str, Any]:
-    task = _pick(section, _TASK_KEYS)
-    if isinstance(section, dict) and isinstance(section.get("labels"), dict):
-        task["labels"] = _pick(section["labels"], _LABEL_KEYS)
-    return task
-
-
-def _pick(section: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: section[k] for k in keys if isinstance(section, dict) and k in section}
+def _task(task: TaskSpec) -> dict[str, Any]:
+    return task.model_dump(mode="json", include=_TASK_SHOWN)
 
 
 def _files(challenge: Challenge) -> list[PublicFilePublic]:
@@ -81,13 +76,13 @@ def _files(challenge: Challenge) -> list[PublicFilePublic]:
 
 
 def _description(challenge: Challenge, store: Store) -> str:
-    path = resolve_in_bundle(store.bundle_dir(challenge.slug), challenge.spec["description"])
+    path = resolve_in_bundle(store.bundle_dir(challenge.slug), challenge.parsed_spec.description)
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def challenge_detail(session: Session, *, challenge: Challenge, store: Store) -> ChallengeDetail:
     """Everything a participant may read about a challenge."""
-    spec = challenge.spec
+    spec = challenge.parsed_spec
     phases = [PhasePublic.model_validate(p) for p in phases_of(session, challenge=challenge)]
     kit = starting_kit_name(challenge)
     return ChallengeDetail(
@@ -99,12 +94,12 @@ def challenge_detail(session: Session, *, challenge: Challenge, store: Store) ->
         revealed_private=challenge.revealed_private,
         created_at=challenge.created_at,
         description=_description(challenge, store),
-        organisers=list(spec.get("organisers", [])),
-        terms=str(spec.get("terms", "")),
-        task=_task(spec.get("task")),
-        metrics=_pick(spec.get("metrics"), _METRIC_KEYS),
-        teams=dict(spec.get("teams", {})),
-        judging=spec.get("judging"),
+        organisers=[o.model_dump(mode="json") for o in spec.organisers],
+        terms=spec.terms,
+        task=_task(spec.task),
+        metrics=spec.metrics.model_dump(mode="json", include=set(_METRIC_KEYS)),
+        teams=spec.teams.model_dump(mode="json"),
+        judging=spec.judging.model_dump(mode="json") if spec.judging is not None else None,
         phases=phases,
         data=_files(challenge),
         starting_kit_url=f"{challenge_url(challenge)}/starting-kit" if kit else None,

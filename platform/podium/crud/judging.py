@@ -51,20 +51,15 @@ class Judging:
 
 def judging_of(challenge: Challenge) -> Judging:
     """The challenge's judging settings (Conflict when its bundle has no ``judging`` section)."""
-    spec = challenge.spec.get("judging")
-    if not spec:
+    spec = challenge.parsed_spec.judging
+    if spec is None:
         raise Conflict(
             f"{challenge.slug} has no judging section (rubric and final_score) in its bundle; "
             "its final ranking is its private leaderboard"
         )
-    criteria = tuple(
-        Criterion(c["name"], float(c["max_points"]), float(c.get("weight", 1.0)))
-        for c in spec["rubric"]
-    )
-    weights = spec["final_score"]
-    return Judging(
-        Rubric(criteria), float(weights["leaderboard_weight"]), float(weights["rubric_weight"])
-    )
+    criteria = tuple(Criterion(c.name, c.max_points, c.weight) for c in spec.rubric)
+    weights = spec.final_score
+    return Judging(Rubric(criteria), weights.leaderboard_weight, weights.rubric_weight)
 
 
 def audit_entries(

@@ -17,7 +17,6 @@ poll interval (a hint, not a promise: queued submissions have no deadline yet).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,23 +36,6 @@ from podium.errors import QuotaExceeded
 
 WINDOW = timedelta(hours=24)
 IN_FLIGHT_POLL = timedelta(seconds=30)
-# the bundle schema's defaults (challenges.schema.SubmissionLimits), for phases stored without
-DEFAULT_LIMITS = {"per_day": 5, "total": 100, "in_flight": 1}
-
-
-@dataclass(frozen=True)
-class QuotaLimits:
-    """A phase's per-team limits."""
-
-    per_day: int
-    total: int
-    in_flight: int
-
-    @classmethod
-    def of(cls, phase: Phase) -> QuotaLimits:
-        """The limits stored on ``phase`` (the schema's defaults where one is missing)."""
-        values: dict[str, Any] = {**DEFAULT_LIMITS, **(phase.submission_limits or {})}
-        return cls(int(values["per_day"]), int(values["total"]), int(values["in_flight"]))
 
 
 def _counted(team: Team, phase: Phase) -> Any:
@@ -76,7 +58,7 @@ def check_quota(session: Session, *, team: Team, phase: Phase, now: datetime | N
         QuotaExceeded: a limit is reached; ``retry_at`` says when to try again.
     """
     now = now or utcnow()
-    limits = QuotaLimits.of(phase)
+    limits = phase.quota
     counted = _counted(team, phase)
     if _count(session, counted) >= limits.total:
         _total_reached(session, phase=phase, limit=limits.total, now=now)

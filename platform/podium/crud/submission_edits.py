@@ -46,8 +46,8 @@ def check_selection(
         InvalidInput: the phase does not rank by selected submissions.
         Conflict: the phase has ended, the submission cannot count, or the cap is reached.
     """
-    board = phase.leaderboard or {}
-    rule = board.get("rule", "best")
+    rules = phase.leaderboard_rules
+    rule = rules.rule
     if rule != "selected":
         raise InvalidInput(
             f"phase {phase.name!r} ranks each team by its {rule} submission; "
@@ -65,7 +65,7 @@ def check_selection(
             f"submission {submission.id} is {state} and cannot count in the final ranking; "
             "select a finished (or still running) one"
         )
-    cap = int(board.get("max_selected") or 1)
+    cap = rules.max_selected or 1
     if _selected_count(session, submission=submission) >= cap:
         raise Conflict(
             f"your team has already selected {cap} submission(s) in phase {phase.name!r}, the "

@@ -21,9 +21,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from challenges.schema import Phase as PhaseSpec
 from podium.crud.submission_views import Scrubber, SubmissionAccess
 from podium.db.models import Challenge, Evaluation, Submission
+from podium.db.specs import StoredSpecError
 from podium.store import Store
 
 MAX_LOG_BYTES = 64 * 1024
@@ -103,14 +103,11 @@ def _attempts(session: Session, submission: Submission) -> list[int]:
 
 def hidden_run_stderr_lines(challenge: Challenge, phase_name: str) -> int:
     """How many first lines of a hidden run's stderr the phase shows its participants."""
-    raw = next(
-        (p for p in (challenge.spec or {}).get("phases") or [] if p.get("name") == phase_name),
-        None,
-    )
     try:
-        return PhaseSpec.model_validate(raw).hidden_run_stderr_lines if raw else 0
-    except ValidationError:  # a stored phase that no longer reads shows nothing: the safe side
+        phase = challenge.parsed_spec.phase(phase_name)
+    except StoredSpecError:  # a stored spec that no longer reads shows nothing: the safe side
         return 0
+    return phase.hidden_run_stderr_lines if phase is not None else 0
 
 
 def stderr_head(text: str, lines: int) -> str:

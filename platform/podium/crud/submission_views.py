@@ -38,7 +38,6 @@ from podium.errors import InvalidInput
 from podium.store import Store
 
 HIDDEN = "<hidden>"
-DEFAULT_DECIMALS = 4
 
 
 class SubmissionSummary(SubmissionPublic):
@@ -145,7 +144,7 @@ def visible_splits(*, access: SubmissionAccess) -> set[ScoreSplit]:
     """The score splits the caller may read for this submission."""
     if access.staff or access.challenge.revealed_private:
         return set(ScoreSplit)
-    if (access.phase.leaderboard or {}).get("visibility") == "hidden":
+    if access.phase.leaderboard_rules.visibility == "hidden":
         return set()
     return {ScoreSplit.PUBLIC}
 
@@ -167,13 +166,8 @@ def _scores(session: Session, *, access: SubmissionAccess) -> list[ScorePublic]:
         Score.evaluation_id == evaluation_id, col(Score.split).in_([s.value for s in splits])
     )
     rows = session.exec(query.order_by(col(Score.split), col(Score.metric))).all()
-    decimals = None if access.staff else _decimals(access.challenge)
+    decimals = None if access.staff else access.challenge.parsed_spec.metrics.decimals
     return [_score_public(row, decimals) for row in rows]
-
-
-def _decimals(challenge: Challenge) -> int:
-    metrics = challenge.spec.get("metrics") or {}
-    return int(metrics.get("decimals", DEFAULT_DECIMALS))
 
 
 def _score_public(row: Score, decimals: int | None) -> ScorePublic:
@@ -221,8 +215,8 @@ def _timings(latest: Evaluation | None, *, staff: bool) -> EvaluationPublic | No
 
 
 def _staff_detail(latest: Evaluation | None, scrub: Scrubber) -> str | None:
-    detail = (latest.report or {}).get("detail") if latest is not None else None
-    return scrub(str(detail)) if detail else None
+    detail = latest.parsed_report.detail if latest is not None else None
+    return scrub(detail) if detail else None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from podium.db.models import (
     SubmissionKind,
     SubmissionStatus,
 )
+from podium.db.models.reports import Outcome
 from podium.db.types import utcnow
 from podium.pipeline.context import Attempt, PipelineContext, SessionFactory
 from podium.pipeline.faults import Stop
@@ -55,10 +56,13 @@ def open_evaluations(session: Session, submission_id: int) -> list[Evaluation]:
     return list(session.exec(query).all())
 
 
-def close_evaluation(evaluation: Evaluation, now: datetime, outcome: str, **report: Any) -> None:
-    """Mark an evaluation closed with its outcome (the report is replaced, never mutated)."""
+def close_evaluation(
+    evaluation: Evaluation, now: datetime, outcome: Outcome, **report: Any
+) -> None:
+    """Mark an evaluation closed with its outcome and ``report`` fields (of
+    :class:`~podium.db.models.reports.EvaluationReport`; the report is replaced, never mutated)."""
     evaluation.finished_at = now
-    evaluation.report = {**(evaluation.report or {}), "outcome": outcome, **report}
+    evaluation.update_report(outcome=outcome, **report)
 
 
 def start_attempt(ctx: PipelineContext, submission_id: int, task_id: str | None) -> Attempt | None:
@@ -103,7 +107,8 @@ def _new_evaluation(
     prepare = LOAD_BUDGET_SECONDS
     if submission.kind is not SubmissionKind.IMAGE:
         prepare = ctx.settings.build_wall_seconds
-    budget = prepare + float(phase.limits.get("wall_seconds", 0)) + SLACK_SECONDS
+    limits = phase.run_limits
+    budget = prepare + (limits.wall_seconds if limits else 0) + SLACK_SECONDS
     budget += ctx.settings.scoring_budget_seconds
     assert submission.id is not None
     evaluation = Evaluation(

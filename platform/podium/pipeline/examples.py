@@ -66,15 +66,15 @@ def submit_baselines(
     """Submit each baseline the challenge declares (build: its folder as a tar; model: the file)."""
     root = Path(challenge.bundle_path)
     submissions = []
-    for baseline in challenge.spec.get("baselines", []):
-        source = root / baseline["path"]
-        kind = SubmissionKind(baseline["kind"])
+    for baseline in challenge.parsed_spec.baselines:
+        source = root / baseline.path
+        kind = SubmissionKind(baseline.kind)
         if kind is SubmissionKind.BUILD:
-            content, name = pack_context(source), f"{baseline['name']}.tar"
+            content, name = pack_context(source), f"{baseline.name}.tar"
         elif source.is_file():
             content, name = source.read_bytes(), source.name
         else:
-            log.warning("baseline %s of %s is missing; skipped", baseline["name"], challenge.slug)
+            log.warning("baseline %s of %s is missing; skipped", baseline.name, challenge.slug)
             continue
         submissions.append(
             submit_file(session, settings, challenge=challenge, user=owner, kind=kind,

@@ -15,12 +15,12 @@ from sqlalchemy import String, cast
 from sqlmodel import Session, col, func, select
 
 from podium.db.models import Challenge, Evaluation, Phase, Submission
+from podium.db.models.reports import TRACKED_OUTCOMES, EvaluationReport
 from podium.pipeline.context import SessionFactory
 from podium.tracking import RunRecord, Tracker, TrackingUnavailable
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "mlflow_pending"
-TRACKED_OUTCOMES = frozenset({"finished", "failed", "error"})
+PENDING_KEY = "mlflow_pending"  # a field of EvaluationReport, matched in the stored JSON text
 
 
 def record_in_mlflow(
@@ -37,9 +37,9 @@ def record_in_mlflow(
         log.warning(
             "MLflow is unavailable; evaluation %s will be copied later: %s", evaluation_id, error
         )
-        _mark(session_factory, evaluation_id, {PENDING_KEY: True, "mlflow_error": str(error)})
+        _mark(session_factory, evaluation_id, mlflow_pending=True, mlflow_error=str(error))
         return None
-    _mark(session_factory, evaluation_id, {PENDING_KEY: False, "mlflow_run_id": run_id}, run_id)
+    _mark(session_factory, evaluation_id, run_id, mlflow_pending=False, mlflow_run_id=run_id)
     return run_id
 
 
@@ -67,8 +67,8 @@ def retry_pending(session_factory: SessionFactory, tracker: Tracker, *, limit: i
 def build_record(session: Session, evaluation_id: int) -> RunRecord | None:
     """The MLflow run of an evaluation, from the database; None if it is not a final one."""
     evaluation = session.get(Evaluation, evaluation_id)
-    report = (evaluation.report or {}) if evaluation else {}
-    if evaluation is None or report.get("outcome") not in TRACKED_OUTCOMES:
+    report = evaluation.parsed_report if evaluation else None
+    if evaluation is None or report is None or report.outcome not in TRACKED_OUTCOMES:
         return None
     submission = session.get(Submission, evaluation.submission_id)
     assert submission is not None
@@ -82,10 +82,10 @@ def build_record(session: Session, evaluation_id: int) -> RunRecord | None:
         evaluation_id=evaluation_id,
         params=_params(submission, evaluation, phase),
         metrics=_metrics(evaluation, report),
-        tags={"status": str(report["outcome"]), "reason": _reason(report)},
-        failed=report["outcome"] != "finished",
+        tags={"status": str(report.outcome), "reason": _reason(report)},
+        failed=report.outcome != "finished",
         artifacts=sorted(logs.iterdir()) if logs and logs.is_dir() else [],
-        report=report.get("score") or {},
+        report=report.score.to_dict() if report.score is not None else {},
     )
 
 
@@ -99,21 +99,25 @@ def _params(submission: Submission, evaluation: Evaluation, phase: Phase) -> dic
         "image_digest": submission.image_digest or "",
         "data_sha256": evaluation.data_sha256 or "",
     }
-    params.update({f"limit_{name}": str(value) for name, value in phase.limits.items()})
+    limits = phase.run_limits
+    if limits is not None:
+        dumped = limits.model_dump(mode="json")
+        params.update({f"limit_{name}": str(value) for name, value in dumped.items()})
     return params
 
 
-def _reason(report: dict[str, Any]) -> str:
+def _reason(report: EvaluationReport) -> str:
     # MLflow is the staff's record: the full account where the participant's reason withholds it
-    return str(report.get("detail") or report.get("message") or "")[:5000]
+    return (report.detail or report.message)[:5000]
 
 
-def _metrics(evaluation: Evaluation, report: dict[str, Any]) -> dict[str, float]:
+def _metrics(evaluation: Evaluation, report: EvaluationReport) -> dict[str, float]:
     metrics: dict[str, float] = {}
-    for split, scores in (report.get("score") or {}).get("splits", {}).items():
+    splits = report.score.splits if report.score is not None else {}
+    for split, scores in splits.items():
         for name, value in scores.items():
-            if value.get("value") is not None:
-                metrics[f"{split}_{name}"] = float(value["value"])
+            if value.value is not None:
+                metrics[f"{split}_{name}"] = float(value.value)
     for name in ("wall_seconds", "cpu_seconds", "peak_memory_mb"):
         measured = getattr(evaluation, name)
         if measured is not None:
@@ -124,14 +128,14 @@ def _metrics(evaluation: Evaluation, report: dict[str, Any]) -> dict[str, float]
 def _mark(
     session_factory: SessionFactory,
     evaluation_id: int,
-    changes: dict[str, Any],
     run_id: str | None = None,
+    **changes: Any,
 ) -> None:
     with session_factory() as session:
         evaluation = session.get(Evaluation, evaluation_id)
         if evaluation is None:
             return
-        evaluation.report = {**(evaluation.report or {}), **changes}
+        evaluation.update_report(**changes)
         session.add(evaluation)
         if run_id is not None and _is_latest(session, evaluation):
             submission = session.get(Submission, evaluation.submission_id)

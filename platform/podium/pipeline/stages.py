@@ -25,7 +25,7 @@ from podium.pipeline.attempts import close_evaluation, load_current
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault, Stop
 from podium.pipeline.logs import LogDir
-from podium.saved_predictions import REPORT_KEY, save_validated_predictions, saved_path
+from podium.saved_predictions import save_validated_predictions, saved_path
 from sandbox.result import RunResult, RunStatus
 
 RUN_FILE = "run.json"
@@ -134,8 +134,10 @@ def save_scores(ctx: PipelineContext, attempt: Attempt, report: ScoreReport) -> 
                     )
                 )
         saved = saved_path(ctx.store.logs_dir(attempt.submission_id, attempt.number))
-        extra = {REPORT_KEY: str(saved)} if saved is not None else {}
-        close_evaluation(evaluation, utcnow(), "finished", score=report.to_dict(), **extra)
+        close_evaluation(
+            evaluation, utcnow(), "finished", score=report,
+            predictions_path=str(saved) if saved is not None else None,
+        )  # fmt: skip
         session.add(evaluation)
         record_status(session, submission, SubmissionStatus.FINISHED, f"attempt {attempt.number}")
         session.commit()

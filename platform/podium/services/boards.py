@@ -11,14 +11,14 @@ the API's cached answers are a join of bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from sqlmodel import Session
 
+from challenges.schema import LeaderboardSpec
 from leaderboard import (
     PRIVATE,
     CompositeEntry,
@@ -103,7 +103,7 @@ class Ranked:
     generated_at: datetime
     token: Hashable  # what it was built under: views derived from it are cached under it too
     head: bytes  # the JSON answer up to "total", object left open (see ``board_head``)
-    settings: Mapping[str, Any]  # the phase's leaderboard settings it was built under
+    settings: LeaderboardSpec  # the phase's leaderboard rules it was built under
 
 
 def ranked(
@@ -120,7 +120,7 @@ def ranked(
         encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
         at = utcnow()
         head = board_head(view, at, len(encoded))
-        return Ranked(board, encoded, at, token, head, dict(view.phase.leaderboard or {}))
+        return Ranked(board, encoded, at, token, head, view.phase.leaderboard_rules)
 
     return cache.get(view.key("board"), token, build)
 
@@ -250,7 +250,7 @@ def final_ranking(session: Session, challenge: Challenge, phase: str | None) -> 
         primary=config.primary,
         decimals=config.decimals,
     ).model_dump()
-    if not challenge.spec.get("judging"):
+    if challenge.parsed_spec.judging is None:
         entries = [
             PlainFinalEntry(
                 rank=e.rank,

@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from sqlmodel import Session
 
@@ -27,7 +26,7 @@ from leaderboard import (
     rank,
     visible_splits,
 )
-from podium.crud.leaderboards import load_entries
+from podium.crud.board_entries import Choice, load_board_entries, team_activity, with_activity
 from podium.db.models import Challenge, Phase
 from podium.errors import InvalidInput, PermissionDenied
 from podium.services.significance import paired_significance
@@ -49,34 +48,34 @@ class BoardConfig:
 
 
 def board_config(challenge: Challenge, phase: Phase) -> BoardConfig:
-    """The ranking settings of ``phase``, read from the challenge's stored spec."""
-    metrics: dict[str, Any] = challenge.spec.get("metrics", {})
-    primary = str(metrics["primary"])
-    secondary = tuple(str(m) for m in metrics.get("secondary", []))
-    program = metrics.get("scoring_program") or {}
-    declared = {m["name"]: bool(m["greater_is_better"]) for m in program.get("metrics", [])}
-    names = (primary, *secondary)
-    directions = declared or _registry_directions(names)
-    spec = phase.leaderboard or {}
+    """The ranking settings of ``phase``: the challenge's metrics, the phase's rules.
+
+    Raises:
+        InvalidInput: The phase's leaderboard rules are invalid.
+    """
+    metrics = challenge.parsed_spec.metrics
+    names = tuple(metrics.names)
+    program = metrics.scoring_program
+    directions = (
+        {m.name: m.greater_is_better for m in program.metrics}
+        if program is not None
+        else _registry_directions(names)
+    )
+    rules = phase.leaderboard_rules
     try:
-        rule = RankingRule(spec.get("rule", "best"), spec.get("max_selected"))
+        rule = RankingRule(rules.rule, rules.max_selected)
     except LeaderboardError as error:
         raise InvalidInput(
             f"phase {phase.name!r} has an invalid leaderboard rule: {error}"
         ) from None
     return BoardConfig(
-        primary,
-        secondary,
+        metrics.primary,
+        tuple(metrics.secondary),
         {n: directions[n] for n in names},
-        int(metrics.get("decimals", 4)),
+        metrics.decimals,
         rule,
-        visibility_of(spec),
+        rules.visibility,
     )
-
-
-def visibility_of(settings: Mapping[str, Any]) -> str:
-    """A phase's leaderboard visibility from its ``leaderboard`` settings (default public)."""
-    return str(settings.get("visibility", "public"))
 
 
 @lru_cache(maxsize=256)
@@ -164,7 +163,15 @@ def build_leaderboard(
     """
     metrics = (config.primary, *config.secondary)
     splits = (split, PUBLIC) if split == PRIVATE else (split,)
-    entries = load_entries(session, phase=phase, metrics=metrics, splits=splits)
+    choose_on = PUBLIC if split == PRIVATE else split
+    choice = Choice(
+        config.rule, split, choose_on, config.primary,
+        config.greater_is_better[config.primary], config.decimals,
+    )  # fmt: skip
+    # only the submissions that can represent a team; the counts come from one grouped query
+    entries = load_board_entries(
+        session, phase=phase, metrics=metrics, splits=splits, choice=choice
+    )
     # leaderboard.tie_groups fails on an empty ranking: no significance when nothing ranks
     rankable = any(
         e.score(split, config.primary) is not None
@@ -173,7 +180,7 @@ def build_leaderboard(
         for e in entries
     )
     try:
-        return rank(
+        board = rank(
             entries,
             primary=config.primary,
             split=split,
@@ -187,6 +194,7 @@ def build_leaderboard(
         )
     except LeaderboardError as error:
         raise InvalidInput(f"the leaderboard cannot be ranked: {error}") from None
+    return with_activity(board, team_activity(session, phase=phase))
 
 
 def _significance(

@@ -31,7 +31,7 @@ def reproduce(
     Raises:
         Conflict: The submission has no score yet, or is still running.
     """
-    metric = str(challenge.spec.get("metrics", {}).get("primary", ""))
+    metric = challenge.parsed_spec.metrics.primary
     row = judging.request_reproduction(
         session, submission=submission, actor=actor, metric=metric, rerun=rerun
     )

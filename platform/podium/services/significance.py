@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, col, select
 
-from challenges import Bundle, ChallengeSpec
+from challenges import Bundle
 from evaluators.bootstrap import paired_bootstrap
 from evaluators.errors import EvaluatorError
 from evaluators.labels import read_labels
@@ -41,7 +41,8 @@ from evaluators.metrics import Metric, MetricContext, get_metric, make_context, 
 from evaluators.split import split_mask_cached
 from leaderboard import SubmissionScore
 from podium.db.models import Challenge, Evaluation, Phase, Score
-from podium.saved_predictions import REPORT_KEY, load_values
+from podium.db.models.reports import read_report
+from podium.saved_predictions import load_values
 from podium.store import Store
 
 log = logging.getLogger(__name__)
@@ -212,11 +213,12 @@ def saved_runs(
     rows = select(col(Evaluation.id), col(Evaluation.report)).where(
         col(Evaluation.id).in_(latest.values())
     )
-    paths = {eid: (report or {}).get(REPORT_KEY) for eid, report in session.exec(rows).all()}
+    saved = {eid: read_report(report).predictions_path for eid, report in session.exec(rows)}
     root = store.root.resolve()
     found: dict[int, SavedRun] = {}
     for sid, eid in latest.items():
-        path = Path(str(paths.get(eid) or "")).resolve() if paths.get(eid) else None
+        stored = saved.get(eid)
+        path = Path(stored).resolve() if stored else None
         if path is not None and path.is_relative_to(root) and path.is_file():
             found[sid] = SavedRun(eid, path)
     return found
@@ -226,7 +228,7 @@ def load_reference(challenge: Challenge, phase: Phase, split: str) -> Reference 
     """Read the phase's hidden labels and restrict them to ``split``; None (logged) if the
     challenge's primary metric is not a registered one or the labels cannot be read."""
     try:
-        spec = ChallengeSpec.model_validate(challenge.spec)
+        spec = challenge.parsed_spec
         if spec.metrics.scoring_program is not None:
             return None
         metric = get_metric(spec.metrics.primary)

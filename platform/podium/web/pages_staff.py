@@ -61,7 +61,7 @@ def _staff_challenge(session: Session, slug: str, user: User) -> Challenge:
 
 
 def _rubric_context(session: Session, challenge: Challenge, user: User) -> dict[str, Any]:
-    if not challenge.spec.get("judging"):
+    if challenge.parsed_spec.judging is None:
         return {"rubric": None, "mine": {}}
     rows = judging.rubric_rows(session, challenge=challenge, judge_id=user.id)
     mine = {(row.team_id, row.criterion): row for row, _, _ in rows}

@@ -40,7 +40,7 @@ from podium.services import boards
 from podium.services.board_cache import LeaderboardCache, board_keys, change_token
 from podium.services.board_models import HistoryOut, LeaderboardOut
 from podium.services.boards import View
-from podium.services.ranking import refusal, visibility_of
+from podium.services.ranking import refusal
 
 router = APIRouter(tags=["leaderboard"])
 
@@ -138,7 +138,7 @@ def _cached_page(
     key = choose_phase(board_keys(connection, slug), query.phase)
     if key is None or not key.published:
         return None  # the full path says which phases exist, or that there is no such challenge
-    visibility = visibility_of(key.settings)
+    visibility = key.settings.visibility
     if refusal(slug, visibility, key.revealed_private, None, query.split) is not None:
         return None
     table = cache.peek(key.key(query.split, "board"), key.token)

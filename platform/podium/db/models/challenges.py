@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from challenges.schema import ChallengeSpec, LeaderboardSpec, SandboxLimits, SubmissionLimits
+from podium.db import specs
 from podium.db.models.common import enum_column
 from podium.db.types import UTCDateTime, utcnow
 
@@ -44,6 +46,18 @@ class Challenge(ChallengeBase, table=True):
     revealed_private: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    board_version: int = Field(
+        default=0, description="raised whenever what its leaderboards show may have changed"
+    )
+
+    @property
+    def parsed_spec(self) -> ChallengeSpec:
+        """The stored spec as the bundle schema's object (parsed once per row and version).
+
+        Raises:
+            StoredSpecError: the stored JSON no longer reads as the schema.
+        """
+        return specs.parse_spec(self.id, self.bundle_sha256, self.spec)
 
 
 class ChallengeUpdate(SQLModel):
@@ -77,6 +91,23 @@ class Phase(PhaseBase, table=True):
     gpu: bool = False
     show_logs: bool = False
     leaderboard: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+    # The stored settings, typed (podium.db.specs); each raises InvalidInput when invalid.
+
+    @property
+    def leaderboard_rules(self) -> LeaderboardSpec:
+        """Who sees the phase's leaderboard and which submission of a team counts."""
+        return specs.leaderboard_rules(self.leaderboard, self.name)
+
+    @property
+    def quota(self) -> SubmissionLimits:
+        """Per-team submission quotas (the schema's defaults where the row has none)."""
+        return specs.quota(self.submission_limits, self.name)
+
+    @property
+    def run_limits(self) -> SandboxLimits | None:
+        """The limits of a run; None for a row stored without them."""
+        return specs.run_limits(self.limits, self.name)
 
 
 class PhasePublic(PhaseBase):

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from podium.db.models.common import enum_column
+from podium.db.models.reports import EvaluationReport, read_report, updated_report
 from podium.db.types import UTCDateTime, utcnow
 
 
@@ -82,6 +83,9 @@ class Submission(SubmissionBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     image_digest: str | None = Field(default=None, max_length=128)
     mlflow_run_id: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="when its task was last sent to workers"
+    )
     charged: bool = Field(default=True, description="counts against the team's quota")
     baseline: bool = False
     selected: bool = Field(default=False, description="chosen by the team for final ranking")
@@ -152,7 +156,22 @@ class Evaluation(SQLModel, table=True):
     exit_code: int | None = None
     logs_path: str | None = Field(default=None, max_length=1024, description="never public")
     data_sha256: str | None = Field(default=None, max_length=64)
-    report: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    report: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSON, description="never public; see parsed_report"
+    )
+
+    @property
+    def parsed_report(self) -> EvaluationReport:
+        """The report as its schema (:mod:`podium.db.models.reports`; old rows read too)."""
+        return read_report(self.report)
+
+    def update_report(self, **changes: Any) -> None:
+        """Set fields of the report (checked against its schema); other keys are kept.
+
+        Raises:
+            ValueError: a change names no field of the report, or does not fit it.
+        """
+        self.report = updated_report(self.report, **changes)
 
 
 class EvaluationPublic(SQLModel):
