@@ -16,6 +16,7 @@ from podium.api.upload_guard import CappedBodies
 from podium.db.engine import create_db_engine
 from podium.db.migrate import upgrade
 from podium.settings import Settings, get_settings
+from podium.store import Store
 from podium.web import install as install_pages
 
 API_PREFIX = "/api/v1"
@@ -26,6 +27,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if settings.migrate_on_start:
         await run_in_threadpool(upgrade, settings.database_url)
+    # an API process that died mid-upload left its partial file behind
+    store = Store.from_settings(settings)
+    await run_in_threadpool(store.remove_stale_uploads, settings.stale_upload_seconds)
     yield
     app.state.engine.dispose()
 

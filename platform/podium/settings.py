@@ -184,6 +184,12 @@ class Settings(BaseSettings):
     scoring_budget_seconds: int = Field(
         default=600, gt=0, description="Time allowed for scoring, counted into the deadline."
     )
+    stale_upload_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="An entry of <store>/uploads unchanged this long was left by an upload cut "
+        "short (its API process died); it is removed when the API starts and by the reaper.",
+    )
     broker_poll_seconds: float = Field(
         default=0.1, gt=0, description="Polling interval of the SQLite broker (no server push)."
     )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,45 @@ class Store:
         folder = self.uploads_dir() / uuid.uuid4().hex
         folder.mkdir(parents=True)
         return folder
+
+    def remove_stale_uploads(self, older_than_seconds: float) -> list[Path]:
+        """Remove what uploads cut short by a crash left: entries of the uploads folder in
+        which nothing changed for ``older_than_seconds``. An upload in progress (of this or
+        another API process) keeps writing to its entry, so it is never taken. Returns them.
+        """
+        folder = self.uploads_dir()
+        if not folder.is_dir():
+            return []
+        cutoff = time.time() - older_than_seconds
+        removed: list[Path] = []
+        for entry in folder.iterdir():
+            try:
+                if _touched_since(entry, cutoff):
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            except FileNotFoundError:  # it finished (moved or removed) meanwhile
+                continue
+            removed.append(entry)
+        return removed
+
+
+def _touched_since(entry: Path, cutoff: float) -> bool:
+    """Whether ``entry``, or anything under it, changed after ``cutoff`` (a time stamp)."""
+    if entry.lstat().st_mtime >= cutoff:
+        return True
+    if not entry.is_dir() or entry.is_symlink():
+        return False
+    for root, dirs, files in os.walk(entry):
+        for name in (*dirs, *files):
+            try:
+                if os.lstat(os.path.join(root, name)).st_mtime >= cutoff:
+                    return True
+            except FileNotFoundError:
+                continue
+    return False
 
 
 def safe_filename(name: str | None, default: str = "upload") -> str:

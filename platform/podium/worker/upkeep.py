@@ -16,6 +16,7 @@ from podium.pipeline.reaper import ReaperThread, reap_once
 from podium.pipeline.recording import retry_pending
 from podium.pipeline.retention import evict_over_budget
 from podium.settings import Settings, get_settings
+from podium.store import Store
 from podium.tracking import Tracker
 from podium.worker.runtime import docker_client
 from sandbox.errors import SandboxError
@@ -43,6 +44,9 @@ def make_tick(settings: Settings) -> Callable[[], None]:
             log.warning("reaper: %s", summary)
         retry_pending(session_factory, tracker)
         _reap_sandbox(settings, session_factory)
+        left = Store.from_settings(settings).remove_stale_uploads(settings.stale_upload_seconds)
+        if left:
+            log.warning("removed %d uploads left by an API process that stopped", len(left))
 
     return tick
 
