@@ -93,16 +93,27 @@ def _follow(client: PodiumClient, challenge: str, answer: dict[str, Any], poll: 
     console.print(_rank_line(client, challenge, item))
 
 
+# The leaderboard refreshes in the background within a few seconds of a new score
+_BOARD_TRIES, _BOARD_PAUSE_SECONDS = 4, 1.0
+
+
 def _rank_line(client: PodiumClient, challenge: str, item: dict[str, Any]) -> str:
     phase = item.get("phase") if isinstance(item.get("phase"), str) else None
-    rows = as_rows(client.get(f"/challenges/{challenge}/leaderboard", phase=phase, format="json"))
-    mine = next(
-        (r for r in rows if r.get("submission_id") == item.get("id")),
-        next((r for r in rows if r.get("team_id") == item.get("team_id")), None),
-    )
+    for attempt in range(_BOARD_TRIES):
+        rows = as_rows(
+            client.get(f"/challenges/{challenge}/leaderboard", phase=phase, format="json")
+        )
+        mine = next(
+            (r for r in rows if r.get("submission_id") == item.get("id")),
+            next((r for r in rows if r.get("team_id") == item.get("team_id")), None),
+        )
+        if mine is not None and (mine.get("baseline") or mine.get("rank") is not None):
+            break
+        if attempt + 1 < _BOARD_TRIES:
+            time.sleep(_BOARD_PAUSE_SECONDS)
     if mine is not None and mine.get("baseline"):
         return "rank: none, a baseline is shown on the leaderboard but never ranked"
-    if mine is None:
-        return "rank: not on the public leaderboard (yet)"
+    if mine is None or mine.get("rank") is None:
+        return "rank: not on the public leaderboard yet; `podium leaderboard` shows it soon"
     best = "" if mine.get("submission_id") == item.get("id") else " (with another submission)"
     return f"rank: {mine.get('rank')} of {len(rows)}{best}"
