@@ -8,20 +8,21 @@ A team's uploads that the phase's in-flight cap refuses (429) are sent again lat
 participant's client would. The models predict at random, so scores differ and "each team's
 best" is a real choice.
 
-Then, for every submission: one final state (``finished``, one terminal event), one finished
-evaluation, one score row per split and metric, one MLflow run for its evaluation (its metrics
-equal to the score rows); and each challenge's leaderboard, read through the leaderboard API,
-equals a ranking recomputed here from the score rows alone (each team's best on the public
-split: primary then secondary metrics at the displayed precision, then the earlier
-submission), with no submission shown twice.
+Then, for every submission, the shared audit (``tests/reliability/audit.py``): one final state
+(``finished``, one terminal event), one score row per split and metric, counted once in the
+quota, one MLflow run holding its scores. Its board check (every finished submission ranked)
+does not fit many submissions per team, so each challenge's leaderboard, read through the
+leaderboard API, is compared instead with a ranking recomputed here from the score rows alone:
+each team's best on the public split (primary, then secondary metrics at the displayed
+precision, then the earlier submission), in order, with its rounded scores, and no
+submission shown twice.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,16 +35,13 @@ from sqlmodel import col, select
 from challenges.examples import SLUGS, build_all
 from podium.app import create_app
 from podium.db.models import (
-    TERMINAL_STATUSES,
-    Evaluation,
-    Score,
     Submission,
-    SubmissionEvent,
     SubmissionStatus,
     Team,
 )
-from podium.tracking import EVALUATION_TAG
 from tests.pipeline.harness import Platform, Worker, make_platform
+from tests.reliability import audit as shared
+from tests.reliability.audit import Audit
 from tests.reliability.conftest import Row
 from tests.reliability.fleet import (
     Planned,
@@ -115,29 +113,17 @@ def test_many_teams_lose_nothing_and_the_boards_add_up(
     finally:
         for worker in workers:
             worker.stop()
-    audit = _audit(loaded, ids)
-    board_ok = all(_board_agrees(loaded, slug, boards[slug], audit) for slug in SLUGS)
-    mlflow_ok = _mlflow_agrees(loaded, audit)
+    found = _audit(loaded, ids)
+    for slug in SLUGS:
+        _check_board(loaded, found, slug, boards[slug], ids)
+    found.as_expected = [
+        sid for sid in ids if not any(p.startswith(f"submission {sid}:") for p in found.problems)
+    ]
     refused = sum(s.refusals for s in sent)
-    report_row(
-        Row(
-            scenario="load",
-            submitted=len(ids),
-            finished=len(audit.finished),
-            lost=len(audit.lost),
-            duplicated=len(audit.duplicated),
-            board_agrees=board_ok,
-            mlflow_agrees=mlflow_ok,
-            seconds=round(time.monotonic() - started, 1),
-            note=f"{teams} teams, 2 workers, Redis, PostgreSQL; {refused} quota refusals retried",
-        )
-    )
+    note = f"{teams} teams, 2 workers, Redis, PostgreSQL; {refused} quota refusals retried"
+    report_row(found.row("load", injected=0, seconds=time.monotonic() - started, note=note))
     assert len(ids) == len(set(ids)) == count
-    assert not audit.lost, f"lost: {audit.lost}"
-    assert not audit.duplicated, f"duplicated: {audit.duplicated}"
-    assert len(audit.finished) == count, audit.problems
-    assert board_ok, "a leaderboard differs from the recomputation (see the log)"
-    assert mlflow_ok, "MLflow does not hold exactly one matching run per evaluation"
+    found.assert_clean()
 
 
 def _board(api: TestClient, headers: dict[str, str], slug: str) -> dict[str, Any]:
@@ -146,129 +132,66 @@ def _board(api: TestClient, headers: dict[str, str], slug: str) -> dict[str, Any
     return dict(answer.json())
 
 
-@dataclass
-class Audit:
-    """What the database says about the load's submissions."""
-
-    finished: set[int]
-    lost: set[int]
-    duplicated: set[int]
-    problems: list[str]
-    evaluation_of: dict[int, int]  # submission -> its finished evaluation
-    scores: dict[int, dict[tuple[str, str], float]]  # submission -> (split, metric) -> value
-    rows: dict[int, Submission]
-
-
 def _audit(platform: Platform, ids: list[int]) -> Audit:
-    with platform.session() as session:
-        final = {
-            s.id: s
-            for s in session.exec(select(Submission).where(col(Submission.id).in_(ids))).all()
-            if s.id is not None
-        }
-        events = session.exec(
-            select(SubmissionEvent).where(col(SubmissionEvent.submission_id).in_(ids))
-        ).all()
-        evaluations = session.exec(
-            select(Evaluation).where(col(Evaluation.submission_id).in_(ids))
-        ).all()
-        scores = session.exec(select(Score).where(col(Score.submission_id).in_(ids))).all()
-    audit = Audit(set(), set(), set(), [], {}, defaultdict(dict), final)
-    terminal = Counter(e.submission_id for e in events if e.status in TERMINAL_STATUSES)
-    done = defaultdict(list)
-    for evaluation in evaluations:
-        report = evaluation.parsed_report
-        if report is not None and report.outcome == "finished":
-            done[evaluation.submission_id].append(evaluation)
-    keys = Counter((s.submission_id, str(s.split), s.metric) for s in scores)
-    for score in scores:
-        audit.scores[score.submission_id][(str(score.split), score.metric)] = score.value
-    for sid in ids:
-        _audit_one(audit, sid, final.get(sid), terminal[sid], done[sid])
-    for (sid, split, metric), n in keys.items():
-        if n > 1:
-            audit.duplicated.add(sid)
-            audit.problems.append(f"{sid}: {n} score rows for {split} {metric}")
-    return audit
+    """The shared audit's checks of each submission (final state, score rows, charge, MLflow);
+    its board check is not used: here a team has many submissions and only its best is
+    ranked, which :func:`_check_board` checks by recomputing the ranking."""
+    found = Audit(submitted=len(ids))
+    submissions = {sid: platform.get(sid) for sid in ids}
+    for sid, submission in submissions.items():
+        shared._final_state(platform, found, submission, shared.FINISHED)
+        if submission.status is SubmissionStatus.FINISHED:
+            shared._score_rows(platform, found, sid)
+        if submission.status in shared.TRACKED and not submission.charged:
+            found.note(None, sid, f"{submission.status.value} but not counted in the quota")
+    shared._mlflow(platform, found, submissions, 120)
+    return found
 
 
-def _audit_one(
-    audit: Audit, sid: int, row: Submission | None, terminal: int, done: list[Evaluation]
+def _check_board(
+    platform: Platform, found: Audit, slug: str, board: dict[str, Any], ids: list[int]
 ) -> None:
-    if row is None or row.status not in TERMINAL_STATUSES or not audit.scores.get(sid):
-        audit.lost.add(sid)
-        audit.problems.append(f"{sid}: {row.status if row else 'missing'}, no scores")
-        return
-    if terminal > 1 or len(done) > 1:
-        audit.duplicated.add(sid)
-        audit.problems.append(f"{sid}: {terminal} final events, {len(done)} finished evaluations")
-    if row.status is SubmissionStatus.FINISHED and len(done) == 1 and done[0].id is not None:
-        audit.finished.add(sid)
-        audit.evaluation_of[sid] = done[0].id
-    else:
-        audit.problems.append(f"{sid}: {row.status.value} ({row.reason})")
-
-
-def _board_agrees(platform: Platform, slug: str, board: dict[str, Any], audit: Audit) -> bool:
-    """The board's ranked entries, in order, against each team's best recomputed here."""
+    """The board's ranked entries, in order, against each team's best recomputed from the
+    score rows (public split; primary, then secondary metrics at the displayed precision,
+    then the earlier submission); no submission shown twice."""
     spec = platform.challenges[slug].parsed_spec.metrics
     metrics, decimals = (spec.primary, *spec.secondary), spec.decimals
+    challenge_id = platform.challenges[slug].id
     with platform.session() as session:
         names = {t.id: t.name for t in session.exec(select(Team)).all()}
-    best: dict[int, tuple[tuple[float | datetime, ...], int]] = {}
-    for sid, row in audit.rows.items():
-        challenge = platform.challenges[slug]
-        if row.challenge_id != challenge.id or sid not in audit.finished:
-            continue
-        key = (*(_sort_value(audit.scores[sid], m, decimals) for m in metrics), row.created_at)
+        rows = session.exec(
+            select(Submission)
+            .where(col(Submission.id).in_(ids))
+            .where(Submission.challenge_id == challenge_id)
+            .where(Submission.status == SubmissionStatus.FINISHED)
+        ).all()
+    best: dict[int, tuple[tuple[float | datetime, ...], int, dict[str, float]]] = {}
+    for row in rows:
+        assert row.id is not None
+        public = {
+            m: s.value for (split, m), s in platform.scores(row.id).items() if split == "public"
+        }
+        key = (*(_sort_value(public, m, decimals) for m in metrics), row.created_at)
         if row.team_id not in best or key < best[row.team_id][0]:
-            best[row.team_id] = (key, sid)
+            best[row.team_id] = (key, row.id, public)
     expected = [
-        (names[team], sid, round(audit.scores[sid][("public", spec.primary)], decimals))
-        for team, (_, sid) in sorted(best.items(), key=lambda item: item[1][0])
+        (names[team], sid, {m: round(public[m], decimals) for m in metrics})
+        for team, (_, sid, public) in sorted(best.items(), key=lambda item: item[1][0])
     ]
-    entries = [e for e in board["entries"] if e["rank"] is not None]
-    shown = [(e["team"], e["submission_id"], e["scores"][spec.primary]) for e in entries]
-    ids_shown = Counter(e["submission_id"] for e in board["entries"])
-    for sid, n in ids_shown.items():
+    ranked = [e for e in board["entries"] if e["rank"] is not None]
+    shown = [(e["team"], e["submission_id"], e["scores"]) for e in ranked]
+    if not expected or shown != expected:
+        found.board_agrees = False
+        found.problems.append(f"{slug}: the board shows {shown}, recomputed {expected}")
+    for sid, n in Counter(e["submission_id"] for e in board["entries"]).items():
         if n > 1:
-            audit.duplicated.add(sid)
-            audit.problems.append(f"{sid}: {n} entries on the {slug} board")
-    if shown != expected:
-        print(f"{slug}: board {shown}\nrecomputed {expected}")
-    return bool(expected) and shown == expected and all(n == 1 for n in ids_shown.values())
+            found.board_agrees = False
+            found.note(found.duplicated, sid, f"{n} entries on the {slug} board")
 
 
-def _sort_value(scores: dict[tuple[str, str], float], metric: str, decimals: int) -> float:
-    value = scores.get(("public", metric))
+def _sort_value(public: dict[str, float], metric: str, decimals: int) -> float:
+    value = public.get(metric)
     if value is None:
         return float("inf")
     shown = round(value, decimals)
     return shown if metric in LOWER_IS_BETTER else -shown
-
-
-def _mlflow_agrees(platform: Platform, audit: Audit) -> bool:
-    """One run per finished evaluation, none other, its metrics equal to the score rows."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=platform.settings.mlflow_tracking_uri)
-    experiments = [client.get_experiment_by_name(slug) for slug in SLUGS]
-    runs = client.search_runs([e.experiment_id for e in experiments if e], max_results=50000)
-    by_evaluation = defaultdict(list)
-    for run in runs:
-        by_evaluation[int(run.data.tags.get(EVALUATION_TAG, "-1"))].append(run)
-    agrees = set(by_evaluation) == set(audit.evaluation_of.values())
-    for sid, evaluation_id in audit.evaluation_of.items():
-        found = by_evaluation.get(evaluation_id, [])
-        if len(found) > 1:
-            audit.duplicated.add(sid)
-        if len(found) != 1 or found[0].info.run_id != audit.rows[sid].mlflow_run_id:
-            audit.problems.append(f"{sid}: {len(found)} MLflow runs")
-            agrees = False
-            continue
-        metrics = found[0].data.metrics
-        stored = {f"{split}_{m}": v for (split, m), v in audit.scores[sid].items()}
-        if any(metrics.get(name) != value for name, value in stored.items()):
-            audit.problems.append(f"{sid}: MLflow metrics differ from the score rows")
-            agrees = False
-    return agrees
