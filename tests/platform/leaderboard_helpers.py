@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from podium.crud.leaderboards import board_changed
 from podium.crud.roles import grant_role
 from podium.db.models import (
     Challenge,
@@ -147,7 +148,8 @@ def add_scores(
     mae: float = 0.5,
     ci: float = 0.01,
 ) -> None:
-    """Score rows of ``evaluation`` for rmse (with its interval) and mae on both splits."""
+    """Score rows of ``evaluation`` for rmse (with its interval) and mae on both splits, and
+    the challenge's board version raised with them (as the pipeline's saving does)."""
     assert submission.id is not None and evaluation.id is not None
     for split, value in ((ScoreSplit.PUBLIC, public), (ScoreSplit.PRIVATE, private)):
         common: dict[str, Any] = {
@@ -159,4 +161,5 @@ def add_scores(
             Score(**common, metric="rmse", value=value, ci_low=value - ci, ci_high=value + ci)
         )
         session.add(Score(**common, metric="mae", value=mae))
+    board_changed(session, challenge_id=submission.challenge_id)
     session.commit()

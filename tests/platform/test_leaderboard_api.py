@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from podium.services.board_cache import LeaderboardCache
 from podium.store import Store
 from tests.platform.leaderboard_helpers import World, make_team, make_world, scored
 
@@ -22,11 +23,28 @@ def world(session: Session, store: Store, tmp_path: Path) -> World:
 
 
 def board(client: TestClient, world: World, who: str = "anonymous", **params: str) -> dict:
-    answer = client.get(
-        f"/api/v1/challenges/{world.slug}/leaderboard", params=params, headers=world.headers[who]
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+    """The board once it shows every change made so far: a read after a change gets the
+    previous board and starts its rebuild in the background; the next read, once that rebuild
+    has finished, gets the new one."""
+
+    def read() -> dict:
+        answer = client.get(
+            f"/api/v1/challenges/{world.slug}/leaderboard",
+            params=params,
+            headers=world.headers[who],
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    read()
+    assert get_board_cache_of(client).settle()
+    return read()
+
+
+def get_board_cache_of(client: TestClient) -> LeaderboardCache:
+    cache = client.app.state.leaderboard_cache  # type: ignore[attr-defined]
+    assert isinstance(cache, LeaderboardCache)
+    return cache
 
 
 def order(answer: dict) -> list[tuple[int | None, str]]:

@@ -1,8 +1,10 @@
-"""The leaderboard cache: rebuilt on a new token, bounded, aged, and never queueing readers."""
+"""The leaderboard cache: rebuilt on a new token, bounded, aged, and never queueing readers
+(a previous value is served while one background thread rebuilds; only a cold start waits)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from podium.services.board_cache import LeaderboardCache
 
@@ -58,3 +60,81 @@ def test_readers_get_the_previous_version_while_one_request_rebuilds() -> None:
     builder.join(5)
     assert results == ["v2"]
     assert cache.get("k", 2, lambda: "duplicate build") == "v2"
+
+
+def _blocking(value: str) -> tuple[threading.Event, threading.Event, Callable[[], str]]:
+    started, release = threading.Event(), threading.Event()
+
+    def build() -> str:
+        started.set()
+        assert release.wait(30)
+        return value
+
+    return started, release, build
+
+
+def test_a_cold_start_builds_in_the_caller() -> None:
+    cache = LeaderboardCache()
+    caller = threading.get_ident()
+    built_in: list[int] = []
+
+    def build() -> str:
+        built_in.append(threading.get_ident())
+        return "v1"
+
+    assert cache.get_or_refresh("k", 1, build) == "v1"
+    assert built_in == [caller] and cache.builds == 1
+
+
+def test_the_previous_value_is_served_while_one_background_thread_rebuilds() -> None:
+    cache = LeaderboardCache()
+    cache.get_or_refresh("k", 1, lambda: "v1")
+    started, release, slow = _blocking("v2")
+
+    assert cache.get_or_refresh("k", 2, slow) == "v1"  # no wait for the rebuild
+    assert started.wait(30)
+    assert cache.get_or_refresh("k", 2, lambda: "second thread") == "v1"
+    assert cache.peek("k", 2) == "v1"  # the fast path serves it too while it is rebuilt
+    assert cache.builds == 2
+    release.set()
+    assert cache.settle()
+    assert cache.get_or_refresh("k", 2, lambda: "never") == "v2"
+    assert cache.peek("k", 2) == "v2" and cache.builds == 2
+
+
+def test_peek_has_nothing_for_a_changed_token_until_someone_starts_the_rebuild() -> None:
+    cache = LeaderboardCache()
+    cache.get_or_refresh("k", 1, lambda: "v1")
+    assert cache.peek("k", 1) == "v1"
+    assert cache.peek("k", 2) is None  # the caller's slow path starts it
+
+
+def test_a_failed_rebuild_keeps_the_previous_value_and_is_retried_later() -> None:
+    now = [0.0]
+    cache = LeaderboardCache(retry_seconds=5, clock=lambda: now[0])
+    cache.get_or_refresh("k", 1, lambda: "v1")
+
+    def broken() -> str:
+        raise RuntimeError("database went away")
+
+    assert cache.get_or_refresh("k", 2, broken) == "v1"
+    assert cache.settle()
+    assert cache.get_or_refresh("k", 2, lambda: "too soon") == "v1"
+    assert cache.settle() and cache.builds == 2
+    now[0] = 6.0
+    assert cache.get_or_refresh("k", 2, lambda: "v2") == "v1"
+    assert cache.settle()
+    assert cache.get_or_refresh("k", 2, lambda: "never") == "v2"
+
+
+def test_an_aging_value_is_refreshed_in_the_background_and_a_too_old_one_is_not_served() -> None:
+    now = [0.0]
+    cache = LeaderboardCache(max_age_seconds=10, clock=lambda: now[0])
+    cache.get_or_refresh("k", 1, lambda: "v1")
+    now[0] = 6.0  # past half the limit, same token: served, rebuilt behind
+    assert cache.get_or_refresh("k", 1, lambda: "v1 again") == "v1"
+    assert cache.settle()
+    assert cache.get_or_refresh("k", 1, lambda: "never") == "v1 again"
+    now[0] = 20.0  # past the limit: the reader waits for a new one
+    assert cache.get_or_refresh("k", 2, lambda: "v2") == "v2"
+    assert cache.peek("k", 1) is None

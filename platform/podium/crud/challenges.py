@@ -14,6 +14,7 @@ from sqlmodel import Session, col, or_, select
 
 from challenges import ChallengeSpec
 from podium.crud.audit import audit
+from podium.crud.leaderboards import board_changed
 from podium.crud.roles import challenge_ids_with_role
 from podium.db.models import Challenge, ChallengeUpdate, Phase, User
 from podium.db.types import utcnow
@@ -130,6 +131,9 @@ def insert_challenge(
     return challenge
 
 
+BOARD_FIELDS = frozenset({"published", "revealed_private"})  # what its boards' answers depend on
+
+
 def update_challenge(
     session: Session, *, challenge: Challenge, update: ChallengeUpdate, actor: User | None = None
 ) -> Challenge:
@@ -145,6 +149,8 @@ def update_challenge(
         setattr(challenge, name, value)
     challenge.updated_at = utcnow()
     session.add(challenge)
+    if changes.keys() & BOARD_FIELDS:
+        board_changed(session, challenge_id=challenge.id)
     if changes:
         audit(
             session,

@@ -27,6 +27,7 @@ from leaderboard import (
 )
 from podium.crud import roles
 from podium.crud.audit import audit
+from podium.crud.leaderboards import board_changed
 from podium.db.models import Challenge, Score, Submission, Team, TeamMember, User
 from podium.db.models.judging import AuditLog, Reproduction, RubricScoreRow
 from podium.db.types import utcnow
@@ -248,8 +249,9 @@ def _set_disqualified(
 ) -> None:
     submission.disqualified = reason is not None
     submission.disqualified_reason = reason
-    submission.updated_at = utcnow()  # the leaderboard cache watches this stamp
+    submission.updated_at = utcnow()
     session.add(submission)
+    board_changed(session, challenge_id=submission.challenge_id)
     audit(
         session,
         challenge_id=submission.challenge_id,

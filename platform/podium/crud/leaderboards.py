@@ -1,7 +1,14 @@
-"""Leaderboard data: the entries of a phase as the ranking library's records, and who views.
+"""Leaderboard data: the entries of a phase as the ranking library's records, who views, and
+the challenge's board version.
 
 The entries are built with a few SQLAlchemy core queries (no ORM load per row); ranking them,
-their visibility and ties are :mod:`podium.services.ranking`'s.
+their visibility and ties are :mod:`podium.services.ranking`'s. A ranked board loads only the
+submissions that can represent a team (:mod:`podium.crud.board_entries`).
+
+``challenges.board_version`` counts the changes of what the challenge's leaderboards show;
+:func:`board_changed` raises it, and every write that changes a board calls it in the
+write's own transaction (see its docstring for the list). The leaderboard cache keeps a board
+while the version it was built under holds.
 """
 
 from __future__ import annotations
@@ -9,12 +16,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, select, update
 from sqlmodel import Session, col
 
 from leaderboard import PRIVATE, PUBLIC, Efficiency, ScoreInterval, SubmissionScore
 from podium.crud import roles
 from podium.db.models import Challenge, Evaluation, Phase, Score, Submission, Team, User
+
+
+def board_changed(session: Session, *, challenge_id: int | None) -> None:
+    """Raise the challenge's board version (atomically, in the caller's transaction).
+
+    Called wherever what a leaderboard shows may change: a new submission (a team's count and
+    last submission time, or a new unranked row) and a finished evaluation's scores (both
+    through :func:`podium.crud.submissions.record_status`), a disqualification or its reversal,
+    a selection for the final ranking, a challenge's settings (publication, private reveal).
+    Status changes in between (queued, preparing, running, scoring, failed, error, cancelled)
+    change no board and do not call it.
+    """
+    if challenge_id is None:
+        return
+    bump = (
+        update(Challenge)
+        .where(col(Challenge.id) == challenge_id)
+        .values(board_version=col(Challenge.board_version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(bump)
+
+
+def board_version(session: Session, *, challenge_id: int | None) -> int:
+    """The challenge's board version as the database holds it now (0: no such challenge)."""
+    query = select(col(Challenge.board_version)).where(col(Challenge.id) == challenge_id)
+    return int(session.connection().execute(query).scalar() or 0)
 
 
 def viewer_role(session: Session, *, user: User | None, challenge: Challenge) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from podium.crud.audit import audit
+from podium.crud.leaderboards import board_changed
 from podium.db.models import Challenge, User
 from podium.db.models.judging import PublishedRanking
 from podium.db.types import utcnow
@@ -111,4 +112,5 @@ def _mark_revealed(session: Session, *, challenge: Challenge, actor: User) -> No
     challenge.revealed_private = True
     challenge.updated_at = utcnow()
     session.add(challenge)
+    board_changed(session, challenge_id=challenge.id)
     audit(session, challenge_id=challenge.id, actor=actor, action="reveal", target=challenge.slug)

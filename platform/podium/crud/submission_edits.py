@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from podium.crud.leaderboards import board_changed
 from podium.db.models import (
     IN_FLIGHT_STATUSES,
     Phase,
@@ -92,6 +93,7 @@ def update_submission(
             session, submission=submission, phase=phase, selected=update.selected, now=now
         )
         submission.selected = update.selected
+        board_changed(session, challenge_id=submission.challenge_id)  # ranks by selection
     if update.description is not None:
         submission.description = update.description
     submission.updated_at = now

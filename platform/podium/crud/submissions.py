@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from podium.crud.leaderboards import board_changed
 from podium.db.models import Submission, SubmissionEvent, SubmissionStatus
 from podium.db.types import utcnow
+
+# The statuses that change what a leaderboard shows: a new submission (its team's count and
+# latest time, or a new unranked row) and a finished one (its scores are saved with it). The
+# others (queued, preparing, running, scoring, failed, error, cancelled) keep cached boards.
+BOARD_STATUSES = frozenset({SubmissionStatus.SUBMITTED, SubmissionStatus.FINISHED})
 
 
 def record_status(
@@ -20,7 +26,8 @@ def record_status(
 
     Adds both rows to the session and flushes; the caller commits (so a status change and the
     work it reports land in one transaction). ``reason``, when given, replaces the
-    submission's reason (what a participant reads for ``failed`` or ``error``).
+    submission's reason (what a participant reads for ``failed`` or ``error``). A status in
+    :data:`BOARD_STATUSES` raises the challenge's board version in the same transaction.
     """
     now = utcnow()
     submission.status = status
@@ -32,6 +39,8 @@ def record_status(
     assert submission.id is not None
     event = SubmissionEvent(submission_id=submission.id, status=status, at=now, detail=detail)
     session.add(event)
+    if status in BOARD_STATUSES:
+        board_changed(session, challenge_id=submission.challenge_id)
     session.flush()
     return event
 

@@ -3,9 +3,10 @@ team's best score over time, the final ranking and its published versions.
 
 Routes turn these into JSON (the models of :mod:`podium.services.board_models`), pages into
 HTML; neither ranks, rounds or checks visibility on its own. A leaderboard is ranked once per
-change of the challenge (:func:`ranked`, cached under the change token of
-:func:`podium.services.board_cache.change_token`) and its entries are encoded as JSON then, so that
-the API's cached answers are a join of bytes.
+change of its boards (:func:`ranked`, cached under the board version that
+:func:`podium.services.board_cache.change_token` reads, rebuilt in the background while the
+previous ranking is served) and its entries are encoded as JSON then, so that the API's cached
+answers are a join of bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from challenges.schema import LeaderboardSpec
@@ -60,6 +62,7 @@ from podium.services.board_models import (
     TeamHistory,
     TeamRubricOut,
 )
+from podium.store import Store
 
 FINAL_RANKING: TypeAdapter[FinalRanking] = TypeAdapter(FinalRanking)
 
@@ -109,20 +112,45 @@ class Ranked:
 def ranked(
     view: View, session: Session, cache: LeaderboardCache, token: Hashable | None = None
 ) -> Ranked:
-    """The view's ranking, cached while the change token (see ``change_token``) is unchanged."""
+    """The view's ranking, cached under the challenge's board version (``change_token``).
+
+    When the version has moved on, the caller gets the previous ranking while one background
+    thread ranks the new one; only a cold start ranks in the caller.
+    """
     if token is None:
         token = change_token(session, challenge=view.challenge)
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    target = (view.challenge.id, view.phase.id, view.split)
+    return cache.get_or_refresh(
+        view.key("board"), token, lambda: build_ranked(engine, target, token, cache.store)
+    )
 
-    def build() -> Ranked:
+
+def build_ranked(
+    engine: Engine, target: tuple[int | None, int | None, str], token: Hashable, store: Store | None
+) -> Ranked:
+    """Rank one board, ``(challenge id, phase id, split)``, in a session of its own (it runs in
+    a background thread), reading the challenge and phase afresh.
+
+    Raises:
+        NotFound: The challenge or the phase is gone.
+        InvalidInput: Its ranking settings are invalid.
+    """
+    challenge_id, phase_id, split = target
+    with Session(engine, expire_on_commit=False) as session:
+        challenge = session.get(Challenge, challenge_id)
+        phase = session.get(Phase, phase_id)
+        if challenge is None or phase is None:
+            raise NotFound(f"challenge {challenge_id} or its phase {phase_id} is gone")
+        view = View(challenge, phase, ranking.board_config(challenge, phase), split)
         board = ranking.build_leaderboard(
-            session, phase=view.phase, config=view.config, split=view.split, store=cache.store
+            session, phase=phase, config=view.config, split=split, store=store
         )
-        encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
-        at = utcnow()
-        head = board_head(view, at, len(encoded))
-        return Ranked(board, encoded, at, token, head, view.phase.leaderboard_rules)
-
-    return cache.get(view.key("board"), token, build)
+    encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
+    at = utcnow()
+    head = board_head(view, at, len(encoded))
+    return Ranked(board, encoded, at, token, head, phase.leaderboard_rules)
 
 
 def encode(model: BaseModel) -> bytes:
