@@ -194,6 +194,33 @@ class Settings(BaseSettings):
         default=0.1, gt=0, description="Polling interval of the SQLite broker (no server push)."
     )
 
+    # The image registry (CNCF Distribution): participants push, workers pull by digest.
+    registry_enabled: bool = Field(
+        default=True,
+        description="Run and use the image registry: `podium up` starts it on loopback, "
+        "`podium submit --image` pushes to it, workers pull pinned digests from it.",
+    )
+    registry_port: int = Field(
+        default=5050,
+        gt=0,
+        lt=65536,
+        description="Port of the registry `podium up` starts on 127.0.0.1 (5000 is MLflow's UI).",
+    )
+    registry_url: str = Field(
+        default="",
+        description="Address clients and worker engines reach the registry at; default "
+        "http://127.0.0.1:<registry_port>.",
+    )
+    registry_token_minutes: int = Field(
+        default=5, gt=0, le=60, description="Lifetime of a registry token issued by the API."
+    )
+    registry_team_quota_mb: int = Field(
+        default=20480,
+        gt=0,
+        description="Registry storage each team's repository may use (layers it shares with "
+        "the runtime images are free); a push token is refused above it.",
+    )
+
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:
         # frozen model: derived defaults are filled once, here, through object.__setattr__
@@ -215,6 +242,8 @@ class Settings(BaseSettings):
             derived["store_dir"] = home / "store"
         if self.sandbox_staging == Path(""):
             derived["sandbox_staging"] = home / "staging"
+        if not self.registry_url:
+            derived["registry_url"] = f"http://127.0.0.1:{self.registry_port}"
         for name, value in derived.items():
             object.__setattr__(self, name, value)
         return self

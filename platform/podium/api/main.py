@@ -8,6 +8,7 @@ from podium.api.routes import (
     challenges,
     judging,
     leaderboard,
+    registry,
     submissions,
     teams,
     users,
@@ -22,3 +23,4 @@ api_router.include_router(teams.router)
 api_router.include_router(submissions.router)
 api_router.include_router(leaderboard.router)
 api_router.include_router(judging.router)
+api_router.include_router(registry.router)

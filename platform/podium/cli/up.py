@@ -1,11 +1,14 @@
-"""`podium up`: the whole platform on one machine (API, one worker, the reaper, MLflow's UI).
+"""`podium up`: the whole platform on one machine (API, one worker, the reaper, MLflow's UI,
+the image registry).
 
 The worker is supervised: when it dies it is started again (with backoff), and the organisers'
 page says so while no worker is alive. SIGTERM stops everything as Ctrl-C does; children run in
 their own process groups (:mod:`podium.cli.supervise`).
 
 Order: migrate the database; start MLflow's UI on loopback for the organiser (when the runs are
-kept in the embedded SQLite store; its log goes to ``<home>/mlflow-ui.log``); with ``--examples``
+kept in the embedded SQLite store; its log goes to ``<home>/mlflow-ui.log``); start the image
+registry on 127.0.0.1:<registry_port> (supervised; storage and log under ``<home>/registry``;
+the runtime images it lacks are pushed in the background); with ``--examples``
 install the example challenges, the demo accounts and the demo submissions; start the worker as
 a child process (its log goes to ``<home>/worker.log``), the reaper as a thread here and the API
 in a thread; with ``--examples``
@@ -27,7 +30,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from podium.cli.common import fail
+from podium.cli.common import docker_client, fail
 from podium.cli.supervise import Child, Supervisor, start_child, stop_child
 from podium.settings import Settings, get_settings
 from podium.tracking import Tracker
@@ -66,8 +69,10 @@ def up(
             f"MLflow's UI, every evaluation's run (organisers; this machine only): {mlflow_url}",
             soft_wrap=True,  # an address must stay on one line to be clicked or copied
         )
+        if settings.registry_enabled:
+            children.append(_start_registry(settings, host, port, console))
         children.append(Supervisor(lambda: start_worker(settings), "worker", console.print))
-        children[0].start()
+        children[-1].start()
         children.append(start_reaper(settings))
         server = _serve(host, port, settings, console, examples, demo_ids)
     except KeyboardInterrupt:
@@ -108,6 +113,26 @@ def _serve(
         server.should_exit = True
         thread.join(timeout=10)
     return server
+
+
+def _start_registry(settings: Settings, host: str, port: int, console: Console) -> Supervisor:
+    """The image registry on loopback, supervised; the runtime images pushed in the background."""
+    from podium.registry.process import RegistryNotStarted, seed_runtime_images, start_registry
+
+    api = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    try:
+        registry = Supervisor(lambda: start_registry(settings, api), "registry", console.print)
+    except RegistryNotStarted as error:
+        fail(f"could not start the image registry: {error}")
+    registry.start()
+    console.print(f"image registry (tokens from the API): {settings.registry_url}", soft_wrap=True)
+    seed = threading.Thread(  # the engine is asked in the thread: up never waits on it
+        target=lambda: seed_runtime_images(settings, docker_client(), console.print),
+        name="registry-seed",
+        daemon=True,
+    )
+    seed.start()
+    return registry
 
 
 def _interrupt(signum: int, frame: object) -> None:

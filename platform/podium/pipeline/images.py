@@ -1,6 +1,7 @@
 """The ``preparing`` stage: turn a submission into an image and return its digest.
 
-An image archive is loaded, a build context is built (from the challenge's allowed bases only,
+An image archive is loaded (or a pushed image pulled by its pinned digest from the registry:
+:mod:`podium.registry.pull`), a build context is built (from the challenge's allowed bases only,
 with the challenge's build network and the platform's build limits), a model file is wrapped
 into the challenge's runtime image: :func:`podium.pipeline.image_making.make_image`, which
 ``podium check`` calls too. A digest already pinned on the submission (a re-run, a
@@ -25,6 +26,7 @@ from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import PlatformFault, Stop
 from podium.pipeline.image_making import make_image
 from podium.pipeline.logs import LogDir
+from podium.registry.pull import pull_pinned
 from sandbox.errors import BuildError, Cancelled
 
 SUBMISSION_LABEL = "org.podium.submission"
@@ -68,6 +70,13 @@ def _prepare(
     cancel: threading.Event | None,
 ) -> str:
     kind = SubmissionKind(attempt.kind)
+    if kind is SubmissionKind.IMAGE:  # a pushed image's reference, or a docker save archive
+        pulled = pull_pinned(
+            ctx.client, ctx.settings, path=attempt.file_path, slug=attempt.challenge_slug,
+            team_id=attempt.team_id,
+        )  # fmt: skip
+        if pulled is not None:
+            return pulled
     try:
         made = make_image(
             ctx.client, KINDS[kind], attempt.file_path, bundle.spec, ctx.settings,

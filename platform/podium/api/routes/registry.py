@@ -1,0 +1,198 @@
+"""The image registry: tokens for the registry (Distribution's token authentication), a team's
+repository, and submissions of pushed images.
+
+``GET /registry/token`` is the registry's ``realm``: ``docker login`` and the engine send
+HTTP basic auth whose password is a Podium API token (any user name), or the platform's internal
+credential; ``POST`` is the OAuth2 password form of the same. What a token grants is decided in
+:mod:`podium.registry.access`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from podium.api.deps import ChallengeDep, CurrentUser, SessionDep, SettingsDep, StoreDep
+from podium.api.routes.submissions import EnqueueDep
+from podium.crud.submission_views import SubmissionSummary, access_for, submission_summary
+from podium.crud.tokens import user_for_token
+from podium.registry import access
+from podium.registry.client import RegistryClient, RegistryUnavailable
+from podium.registry.config import signer_for
+from podium.registry.engine import registry_host
+from podium.registry.intake import accept_pushed, own_repository
+from podium.registry.keys import SERVICE
+from podium.settings import Settings
+from sandbox.dockerfile import RUNTIME_IMAGES
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["registry"])
+
+
+class RegistryToken(BaseModel):
+    token: str
+    access_token: str
+    expires_in: int
+    issued_at: str
+
+
+class Repository(BaseModel):
+    registry: str = Field(description="host:port to push to")
+    repository: str = Field(description="the team's repository")
+    runtime_repositories: list[str]
+
+
+class PushedSubmission(BaseModel):
+    digest: str = Field(max_length=71, description="the manifest digest, sha256:<hex>")
+    phase: str | None = None
+    description: str = Field(default="", max_length=2000)
+
+
+def get_registry(settings: SettingsDep) -> Iterator[RegistryClient]:
+    if not settings.registry_enabled:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this platform runs no image registry")
+    client = RegistryClient(settings.registry_url, signer_for(settings))
+    try:
+        yield client
+    except RegistryUnavailable as error:  # the one place a registry fault becomes an answer
+        log.warning("registry: %s", error)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the image registry did not answer; try again in a minute",
+        ) from None
+    finally:
+        client.close()
+
+
+RegistryDep = Annotated[RegistryClient, Depends(get_registry)]
+
+
+def _basic(authorization: str | None) -> tuple[str, str]:
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            sep = ""
+        if sep:
+            return user, password
+    raise _refused("send HTTP basic auth: any user name, your Podium API token as the password")
+
+
+def _refused(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": 'Basic realm="podium"'}
+    )
+
+
+def _grant(
+    session: Session, settings: Settings, registry: RegistryClient, user_name: str,
+    password: str, scopes: list[str],
+) -> RegistryToken:  # fmt: skip
+    requested = access.parse_scopes(scopes)
+    if access.is_platform(user_name, password, settings.get_secret_key()):
+        subject, granted = access.PLATFORM_USER, access.platform_access(requested)
+    else:
+        user = user_for_token(session, token=password)
+        if user is None:
+            raise _refused("the password must be a valid Podium API token (podium login)")
+        usage = partial(_usage, registry)
+        granted = access.participant_access(
+            session, user, requested, usage=usage, quota_mb=settings.registry_team_quota_mb
+        )
+        subject = user.username
+    ttl = timedelta(minutes=settings.registry_token_minutes)
+    token, issued = signer_for(settings).sign(subject=subject, access=granted, ttl=ttl, now=None)
+    return RegistryToken(
+        token=token, access_token=token, expires_in=int(ttl.total_seconds()),
+        issued_at=issued.isoformat().replace("+00:00", "Z"),
+    )  # fmt: skip
+
+
+def _usage(registry: RegistryClient, repository: str) -> int:
+    shared = {
+        digest
+        for image in RUNTIME_IMAGES
+        for manifest in [registry.manifest(*image.rsplit(":", 1))]
+        if manifest is not None
+        for digest, _ in manifest.layers
+    }
+    return registry.usage_bytes(repository, shared)
+
+
+@router.get("/registry/token", response_model=RegistryToken)
+def registry_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    authorization: Annotated[str | None, Header()] = None,
+    scope: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
+    service: str = SERVICE,
+) -> RegistryToken:
+    """A short-lived registry token (HTTP basic auth: the password is a Podium API token)."""
+    user_name, password = _basic(authorization)
+    return _grant(session, settings, registry, user_name, password, scope)
+
+
+@router.post("/registry/token", response_model=RegistryToken)
+def registry_token_form(
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "",
+    grant_type: Annotated[str, Form()] = "password",
+) -> RegistryToken:
+    """The same token through the OAuth2 password form (what ``docker login`` tries first)."""
+    if grant_type != "password" or not password:
+        raise _refused("only grant_type=password with your Podium API token as the password")
+    return _grant(session, settings, registry, username, password, scope.split())
+
+
+@router.post("/challenges/{slug}/registry/repository", response_model=Repository)
+def team_repository(
+    challenge: ChallengeDep, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+    registry: RegistryDep,
+) -> Repository:  # fmt: skip
+    """Where the caller's team pushes its images for this challenge (the team is made if none)."""
+    _, name = own_repository(session, user=user, challenge=challenge)
+    return Repository(
+        registry=registry_host(settings.registry_url),
+        repository=name,
+        runtime_repositories=[image.rsplit(":", 1)[0] for image in RUNTIME_IMAGES],
+    )
+
+
+@router.post(
+    "/challenges/{slug}/submissions/pushed",
+    response_model=SubmissionSummary,
+    status_code=status.HTTP_201_CREATED,
+)
+async def create_pushed_submission(
+    body: PushedSubmission, response: Response, challenge: ChallengeDep, user: CurrentUser,
+    session: SessionDep, settings: SettingsDep, store: StoreDep, registry: RegistryDep,
+    enqueue: EnqueueDep,
+) -> SubmissionSummary:  # fmt: skip
+    """Submit an image already pushed to the team's repository, pinned by its manifest digest."""
+    submission = await run_in_threadpool(
+        partial(
+            accept_pushed, session, settings=settings, store=store, registry=registry,
+            challenge=challenge, user=user, digest=body.digest, phase_name=body.phase,
+            description=body.description,
+        )
+    )  # fmt: skip
+    await run_in_threadpool(enqueue, session, submission, settings)
+    response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
+    found = await run_in_threadpool(partial(access_for, session, submission=submission, user=user))
+    return await run_in_threadpool(partial(submission_summary, session, access=found, store=store))
