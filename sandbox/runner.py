@@ -178,10 +178,12 @@ class SandboxRunner:
             result = verdict(observation, summary, probe.read(), limits, plan.image_id, plan.run_id)
             return _copy_out(result, summary, stage, output_dir)
         finally:
-            if container_id is not None:
-                self._remove(container_id)
-            stage.remove()
-            probe.remove()
+            try:
+                if container_id is not None:
+                    self._remove(container_id)
+            finally:  # an engine gone mid-run must not leave the /output tmpfs mounted
+                stage.remove()
+                probe.remove()
 
     def _resolve(self, image: str) -> tuple[str, dict[str, Any]]:
         with translate_docker_errors(f"looking up the image {image}"):
