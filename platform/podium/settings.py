@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     reaper_interval_seconds: float = Field(
         default=15.0, gt=0, description="Pause between two passes of the reaper."
     )
+    team_in_flight: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Submissions of one team sent to the workers at once; the team's others wait, "
+            "queued, so another team's submission waits behind at most this many of its."
+        ),
+    )
     platform_retries: int = Field(
         default=3, ge=0, description="Retries of an evaluation that met a platform fault."
     )

@@ -1,6 +1,7 @@
 """The evaluation pipeline as plain functions; Celery tasks (``podium.worker``) only call them.
 
 dispatch    enqueue / cancel / rerun (called by the API, commit before send)
+fairness    per-team cap on sent submissions: claim the team's next under its row lock
 evaluate    evaluate_submission: prepare image → run sandbox → score → save
 attempts    evaluation attempts, status moves, heartbeats
 images      the ``preparing`` stage (load, build, wrap; reuse pinned digests)

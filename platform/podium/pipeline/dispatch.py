@@ -1,24 +1,29 @@
-"""Hand submissions to the workers: enqueue, cancel, re-run.
+"""Hand submissions to the workers: enqueue, cancel, re-run, and send a team's next.
 
 The API calls these after its own checks. The rule from the Celery guide holds throughout:
 commit first, then send the task by id, so a worker never sees a row that is not there yet.
-A broker that is down does not fail the upload: the submission stays ``queued`` and the reaper
-sends it again (``queued_stale_seconds``).
+A team has at most ``team_in_flight`` submissions sent at once (:mod:`.fairness`); the others
+wait ``queued`` and go, oldest first, when one of the team's ends (:func:`after_end`, called
+by the worker and by :func:`cancel`). A broker that is down does not fail the upload: the
+submission stays ``queued`` and the reaper sends it again (``queued_stale_seconds``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from sqlmodel import Session
 
 from podium.crud.submissions import record_status
-from podium.db.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Phase, Submission
+from podium.db.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Submission
 from podium.db.models import SubmissionStatus as Status
 from podium.errors import Conflict, InvalidInput
+from podium.pipeline.fairness import Claim, admit, lock_team_of, send_next
 from podium.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+SessionFactory = Callable[[], Session]
 
 
 def send_evaluation(settings: Settings, submission_id: int, *, gpu: bool) -> bool:
@@ -36,14 +41,37 @@ def send_evaluation(settings: Settings, submission_id: int, *, gpu: bool) -> boo
     return True
 
 
+def send_claims(settings: Settings, claims: Sequence[Claim]) -> list[int]:
+    """Send the tasks of committed claims, in order; the ids the broker took."""
+    sent: list[int] = []
+    for claim in claims:
+        if send_evaluation(settings, claim.submission_id, gpu=claim.gpu):
+            sent.append(claim.submission_id)
+    return sent
+
+
 def enqueue(session: Session, submission: Submission, settings: Settings | None = None) -> None:
-    """Mark a committed submission ``queued``, commit, then send its task (GPU phases: ``gpu``)."""
+    """Mark a committed submission ``queued`` and commit; send its task (GPU phases: ``gpu``)
+    if its team has fewer than ``team_in_flight`` sent, else it waits for the team's turn."""
     settings = settings or get_settings()
-    record_status(session, submission, Status.QUEUED, "waiting for a worker")
-    session.commit()
-    phase = session.get(Phase, submission.phase_id)
-    assert submission.id is not None
-    send_evaluation(settings, submission.id, gpu=bool(phase and phase.gpu))
+    send_claims(settings, admit(session, submission, settings.team_in_flight))
+
+
+def after_end(session_factory: SessionFactory, settings: Settings, team_id: int) -> list[int]:
+    """One of the team's submissions ended: send its oldest waiting ones, up to the cap."""
+    with session_factory() as session:
+        return _send_next(session, settings, team_id)
+
+
+def _send_next(session: Session, settings: Settings, team_id: int) -> list[int]:
+    # never raises: what it could not claim or send, the reaper sends (queued_stale_seconds)
+    try:
+        claims = send_next(session, team_id, settings.team_in_flight)
+    except Exception as error:  # the database is locked or down
+        session.rollback()
+        log.warning("could not send team %s's next submission (%s)", team_id, error)
+        return []
+    return send_claims(settings, claims)
 
 
 # Once the container has started, the run has cost a worker and may have taught the team
@@ -51,12 +79,13 @@ def enqueue(session: Session, submission: Submission, settings: Settings | None 
 CHARGED_ONCE = frozenset({Status.RUNNING, Status.SCORING})
 
 
-def cancel(session: Session, submission: Submission) -> bool:
+def cancel(session: Session, submission: Submission, settings: Settings | None = None) -> bool:
     """Cancel a submission that has not ended; returns whether it is charged.
 
     Before its container started (queued, preparing: loading or building) it is free; from
     ``running`` on it counts against the quota. The worker's heartbeat notices within about a
-    second and stops the build or kills the container at once.
+    second and stops the build or kills the container at once. The team's next waiting
+    submission is sent (a cancelled one is never sent).
 
     Raises:
         Conflict: the submission has already ended.
@@ -75,11 +104,13 @@ def cancel(session: Session, submission: Submission) -> bool:
     )
     record_status(session, submission, Status.CANCELLED, "cancelled", reason=reason)
     session.commit()
+    _send_next(session, settings or get_settings(), submission.team_id)
     return charged
 
 
 def rerun(session: Session, submission: Submission, settings: Settings | None = None) -> None:
-    """Evaluate an ended submission again (a new attempt, reusing its pinned image).
+    """Evaluate an ended submission again (a new attempt, reusing its pinned image); it waits
+    for its team's turn like a new one.
 
     Raises:
         Conflict: the submission is still in flight.
@@ -92,6 +123,7 @@ def rerun(session: Session, submission: Submission, settings: Settings | None = 
         )
     if not submission.file_path and not submission.image_digest:
         raise InvalidInput(f"submission {submission.id} has no stored file or image to run")
+    lock_team_of(session, submission.team_id)  # before any write: the team's row comes first
     submission.reason = None
     submission.charged = True
     enqueue(session, submission, settings)

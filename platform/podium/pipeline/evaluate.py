@@ -22,6 +22,7 @@ from podium.db.types import utcnow
 from podium.pipeline.attempts import Heartbeat, advance, start_attempt
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.disclosure import RunFailed, on_hidden_data
+from podium.pipeline.dispatch import after_end
 from podium.pipeline.faults import Stop
 from podium.pipeline.images import prepare_image
 from podium.pipeline.logs import LogDir
@@ -67,13 +68,17 @@ def evaluate_submission(
         outcome = Outcome.FINISHED
     except Stop as stop:
         close_quietly(ctx, attempt, str(stop))
-        return Outcome.STOPPED
+        outcome = Outcome.STOPPED
     except Exception as error:  # classified in one place; platform faults re-raise
         outcome = Outcome(end_with_error(ctx, attempt, error))
     finally:
         shutil.rmtree(output_dir(ctx, attempt), ignore_errors=True)
         release_after(ctx.session_factory, ctx.client, submission_id)  # the disk does not grow
-    record_in_mlflow(ctx.session_factory, ctx.tracker, attempt.evaluation_id)
+    # the team's turn passes on: its next waiting submission is sent (a stopped one's
+    # submission was cancelled or taken over; the count decides, so a spare call sends nothing)
+    after_end(ctx.session_factory, ctx.settings, attempt.team_id)
+    if outcome is not Outcome.STOPPED:
+        record_in_mlflow(ctx.session_factory, ctx.tracker, attempt.evaluation_id)
     return outcome
 
 

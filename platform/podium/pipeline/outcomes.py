@@ -6,9 +6,11 @@ import logging
 
 from podium.crud.submissions import record_status
 from podium.db.models import TERMINAL_STATUSES, Evaluation, Submission, SubmissionStatus
+from podium.db.models.reports import Outcome
 from podium.db.types import utcnow
 from podium.pipeline.attempts import close_evaluation, load_current, open_evaluations
 from podium.pipeline.context import Attempt, PipelineContext, SessionFactory
+from podium.pipeline.dispatch import after_end
 from podium.pipeline.faults import (
     OrganiserFault,
     ParticipantFault,
@@ -17,6 +19,7 @@ from podium.pipeline.faults import (
     Stop,
     classify,
 )
+from podium.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = (
@@ -29,7 +32,7 @@ def end_attempt(
     ctx: PipelineContext,
     attempt: Attempt,
     *,
-    outcome: str,
+    outcome: Outcome,
     status: SubmissionStatus,
     reason: str | None,
     charged: bool | None = None,
@@ -89,8 +92,14 @@ def end_with_error(ctx: PipelineContext, attempt: Attempt, error: BaseException)
     return SubmissionStatus.ERROR.value
 
 
-def give_up(session_factory: SessionFactory, submission_id: int, reason: str) -> bool:
-    """End a submission as ``error`` (never charged); False if it had already ended."""
+def give_up(
+    session_factory: SessionFactory,
+    submission_id: int,
+    reason: str,
+    settings: Settings | None = None,
+) -> bool:
+    """End a submission as ``error`` (never charged), then send its team's next waiting one;
+    False if it had already ended."""
     now = utcnow()
     with session_factory() as session:
         submission = session.get(Submission, submission_id)
@@ -102,6 +111,8 @@ def give_up(session_factory: SessionFactory, submission_id: int, reason: str) ->
         submission.charged = False
         record_status(session, submission, SubmissionStatus.ERROR, reason, reason=reason)
         session.commit()
+        team_id = submission.team_id
+    after_end(session_factory, settings or get_settings(), team_id)
     return True
 
 

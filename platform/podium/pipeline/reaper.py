@@ -5,8 +5,11 @@ One pass (:func:`reap_once`):
 1. evaluations whose heartbeat is older than ``stale_seconds`` or whose deadline passed, with a
    submission still in flight, are closed as ``abandoned``; the submission is re-enqueued by id,
    up to ``max_retries`` times, then ends as ``error`` (never charged);
-2. submissions ``submitted``/``queued`` for ``queued_stale_seconds`` with no open evaluation
-   are enqueued again (a lost message, a broker that was down at upload time);
+2. submissions ``queued`` and sent for ``queued_stale_seconds`` with no open evaluation are
+   sent again (a lost message, a broker that was down at upload time); those ``submitted`` or
+   ``queued`` and unsent for that long are sent if their team is under ``team_in_flight``
+   (:mod:`.fairness`: a worker or the API died between ending one and sending the next), as
+   are the waiting ones of a team whose submission the reaper ended as ``error``;
 3. MLflow copies that failed are written again;
 4. sandbox leftovers (containers past their deadline, staging folders) are removed.
 
@@ -27,9 +30,11 @@ from sqlmodel import Session, col, select
 
 from podium.crud.submissions import record_status
 from podium.db.models import Evaluation, Phase, Submission, SubmissionStatus
+from podium.db.models.reports import read_report
 from podium.db.types import utcnow
 from podium.pipeline.attempts import open_evaluations
 from podium.pipeline.context import SessionFactory
+from podium.pipeline.fairness import Claim, admit, send_next
 from podium.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,9 @@ def reap_once(
     summary.resent = _resend_forgotten(session_factory, config, now)
     for submission_id in summary.requeued + summary.resent:
         _send(session_factory, send, submission_id)
+    for claim in _send_waiting(session_factory, config, now, summary.errored):
+        send(claim.submission_id, claim.gpu)
+        summary.resent.append(claim.submission_id)
     return summary
 
 
@@ -108,11 +116,9 @@ def _reap_evaluation(
         evaluation = session.get(Evaluation, evaluation_id)
         submission = session.get(Submission, submission_id)
         assert evaluation is not None and submission is not None
-        evaluation.report = {
-            **(evaluation.report or {}),
-            "outcome": "abandoned",
-            "message": "the worker stopped sending heartbeats",
-        }
+        evaluation.update_report(
+            outcome="abandoned", message="the worker stopped sending heartbeats"
+        )
         session.add(evaluation)
         retries = _abandoned_count(session, submission_id) - 1
         if retries >= config.max_retries:
@@ -121,6 +127,7 @@ def _reap_evaluation(
             record_status(session, submission, SubmissionStatus.ERROR, reason, reason=reason)
             summary.errored.append(submission_id)
         else:
+            submission.sent_at = now  # sent again below; it keeps its team's turn
             record_status(
                 session,
                 submission,
@@ -135,30 +142,71 @@ def _abandoned_count(session: Session, submission_id: int) -> int:
     reports = session.exec(
         select(Evaluation.report).where(Evaluation.submission_id == submission_id)
     ).all()
-    return sum(1 for report in reports if (report or {}).get("outcome") == "abandoned")
+    return sum(1 for report in reports if read_report(report).outcome == "abandoned")
 
 
 def _resend_forgotten(
     session_factory: SessionFactory, config: Settings, now: datetime
 ) -> list[int]:
+    """Sent, still ``queued`` and quiet since the cutoff: the message was lost. Each is claimed
+    again by a conditional update, so two reapers never both send it."""
     cutoff = now - timedelta(seconds=config.queued_stale_seconds)
+    quiet = (
+        col(Submission.status) == SubmissionStatus.QUEUED,
+        col(Submission.sent_at) < cutoff,
+        col(Submission.updated_at) < cutoff,
+    )
     resent: list[int] = []
     with session_factory() as session:
-        waiting = session.exec(
-            select(Submission)
-            .where(col(Submission.status).in_(WAITING))
-            .where(col(Submission.updated_at) < cutoff)
-        ).all()
-        for submission in waiting:
-            assert submission.id is not None
-            if open_evaluations(session, submission.id):
+        stale = session.exec(select(Submission.id).where(*quiet)).all()
+        for submission_id in stale:
+            if submission_id is None or open_evaluations(session, submission_id):
+                continue
+            claimed = session.execute(
+                update(Submission)
+                .where(col(Submission.id) == submission_id, *quiet)
+                .values(sent_at=now)
+            )
+            submission = session.get(Submission, submission_id)
+            if getattr(claimed, "rowcount", 0) != 1 or submission is None:
                 continue
             record_status(
                 session, submission, SubmissionStatus.QUEUED, "enqueued again by the reaper"
             )
-            resent.append(submission.id)
+            resent.append(submission_id)
         session.commit()
     return resent
+
+
+def _send_waiting(
+    session_factory: SessionFactory, config: Settings, now: datetime, errored: list[int]
+) -> list[Claim]:
+    """Unsent submissions forgotten since the cutoff, and the waiting ones of teams whose
+    submission was just errored: claimed in turn while each team is under its cap."""
+    cutoff = now - timedelta(seconds=config.queued_stale_seconds)
+    cap = config.team_in_flight
+    claims: list[Claim] = []
+    with session_factory() as session:
+        forgotten = session.exec(
+            select(Submission)
+            .where(col(Submission.status) == SubmissionStatus.SUBMITTED)
+            .where(col(Submission.updated_at) < cutoff)
+        ).all()
+        for submission in forgotten:  # the API stopped between its commit and the enqueue
+            claims += admit(session, submission, cap)
+        teams = set(
+            session.exec(
+                select(Submission.team_id)
+                .where(col(Submission.status) == SubmissionStatus.QUEUED)
+                .where(col(Submission.sent_at).is_(None), col(Submission.updated_at) < cutoff)
+            ).all()
+        )
+        if errored:
+            ended = select(Submission.team_id).where(col(Submission.id).in_(errored))
+            teams |= set(session.exec(ended).all())
+        for team_id in sorted(teams):
+            claims += send_next(session, team_id, cap, detail="enqueued again by the reaper")
+    return claims
 
 
 def _send(session_factory: SessionFactory, send: Send, submission_id: int) -> None:
