@@ -12,6 +12,7 @@ from podium.cli.artifacts import choose, upload_file
 from podium.cli.client import PodiumClient
 from podium.cli.common import docker_client, fail
 from podium.cli.participant import challenge_decimals, show_submission, work_dir
+from podium.cli.push import submit_pushed
 from podium.cli.remote import Transfer, as_rows, connect, console, expect_dict, handled, transfers
 
 app = typer.Typer()
@@ -26,8 +27,13 @@ def submit(
         Path | None, typer.Argument(help="a folder with a Dockerfile (sent as a build context)")
     ] = None,
     image: Annotated[
-        str | None, typer.Option(help="a local image tag (sent as docker save)")
+        str | None,
+        typer.Option(help="a local image tag (pushed to the platform's registry: only new layers)"),
     ] = None,
+    archive: Annotated[
+        bool,
+        typer.Option("--archive", help="send --image as a whole docker save archive instead"),
+    ] = False,
     model: Annotated[Path | None, typer.Option(help="a bare model file (sent as is)")] = None,
     phase: Annotated[
         str | None, typer.Option(help="the phase (it must be open); default: the one open now")
@@ -48,6 +54,10 @@ def submit(
         artifact = choose(path, image, model)
         with work_dir() as tmp, connect(timeout_seconds=300) as client:
             engine = docker_client() if artifact.kind == "image" else None
+            if engine is not None and image and not archive and not baseline:
+                pushed = submit_pushed(client, engine, challenge, image, phase, description)
+                if pushed is not None:  # else the platform has no registry: send the archive
+                    return _submitted(client, challenge, pushed, wait, poll_seconds)
             console.print(f"preparing {artifact.describe()}", style="dim")
             upload = upload_file(artifact, engine, Path(tmp))
             fields = {"kind": artifact.kind, "description": description}
@@ -67,12 +77,18 @@ def submit(
                         progress=bar.advance,
                     )
                 )
-            console.print(
-                f"submitted: id {answer.get('id')}, phase {answer.get('phase')}, "
-                f"status {answer.get('status')}"
-            )
-            if wait:
-                _follow(client, challenge, answer, poll_seconds)
+            _submitted(client, challenge, answer, wait, poll_seconds)
+
+
+def _submitted(
+    client: PodiumClient, challenge: str, answer: dict[str, Any], wait: bool, poll: float
+) -> None:
+    console.print(
+        f"submitted: id {answer.get('id')}, phase {answer.get('phase')}, "
+        f"status {answer.get('status')}"
+    )
+    if wait:
+        _follow(client, challenge, answer, poll)
 
 
 def _follow(client: PodiumClient, challenge: str, answer: dict[str, Any], poll: float) -> None:

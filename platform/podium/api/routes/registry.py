@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from podium.api.deps import ChallengeDep, CurrentUser, SessionDep, SettingsDep, 
 from podium.api.routes.submissions import EnqueueDep
 from podium.crud.submission_views import SubmissionSummary, access_for, submission_summary
 from podium.crud.tokens import user_for_token
+from podium.db.models import User
 from podium.registry import access
 from podium.registry.client import RegistryClient, RegistryUnavailable
 from podium.registry.config import signer_for
@@ -50,6 +51,8 @@ class Repository(BaseModel):
     registry: str = Field(description="host:port to push to")
     repository: str = Field(description="the team's repository")
     runtime_repositories: list[str]
+    token: str = Field(description="a registry token: push and pull here, pull on the runtimes")
+    expires_in: int
 
 
 class PushedSubmission(BaseModel):
@@ -101,16 +104,25 @@ def _grant(
 ) -> RegistryToken:  # fmt: skip
     requested = access.parse_scopes(scopes)
     if access.is_platform(user_name, password, settings.get_secret_key()):
-        subject, granted = access.PLATFORM_USER, access.platform_access(requested)
-    else:
-        user = user_for_token(session, token=password)
-        if user is None:
-            raise _refused("the password must be a valid Podium API token (podium login)")
-        usage = partial(_usage, registry)
-        granted = access.participant_access(
-            session, user, requested, usage=usage, quota_mb=settings.registry_team_quota_mb
-        )
-        subject = user.username
+        return _sign(settings, access.PLATFORM_USER, access.platform_access(requested))
+    user = user_for_token(session, token=password)
+    if user is None:
+        raise _refused("the password must be a valid Podium API token (podium login)")
+    return _participant_token(session, settings, registry, user, requested)
+
+
+def _participant_token(
+    session: Session, settings: Settings, registry: RegistryClient, user: User,
+    requested: list[access.Scope],
+) -> RegistryToken:  # fmt: skip
+    granted = access.participant_access(
+        session, user, requested, usage=partial(_usage, registry),
+        quota_mb=settings.registry_team_quota_mb,
+    )  # fmt: skip
+    return _sign(settings, user.username, granted)
+
+
+def _sign(settings: Settings, subject: str, granted: list[dict[str, Any]]) -> RegistryToken:
     ttl = timedelta(minutes=settings.registry_token_minutes)
     token, issued = signer_for(settings).sign(subject=subject, access=granted, ttl=ttl, now=None)
     return RegistryToken(
@@ -165,12 +177,17 @@ def team_repository(
     challenge: ChallengeDep, user: CurrentUser, session: SessionDep, settings: SettingsDep,
     registry: RegistryDep,
 ) -> Repository:  # fmt: skip
-    """Where the caller's team pushes its images for this challenge (the team is made if none)."""
+    """The caller's team's repository here and a token to push to it (a team is made if none)."""
     _, name = own_repository(session, user=user, challenge=challenge)
+    runtimes = [image.rsplit(":", 1)[0] for image in RUNTIME_IMAGES]
+    scopes = [f"repository:{name}:pull,push", *[f"repository:{r}:pull" for r in runtimes]]
+    granted = _participant_token(session, settings, registry, user, access.parse_scopes(scopes))
     return Repository(
         registry=registry_host(settings.registry_url),
         repository=name,
-        runtime_repositories=[image.rsplit(":", 1)[0] for image in RUNTIME_IMAGES],
+        runtime_repositories=runtimes,
+        token=granted.token,
+        expires_in=granted.expires_in,
     )
 
 
