@@ -146,7 +146,10 @@ class Settings(BaseSettings):
         ),
     )
     platform_retries: int = Field(
-        default=3, ge=0, description="Retries of an evaluation that met a platform fault."
+        default=6,
+        ge=0,
+        description="Retries of an evaluation that met a platform fault (with the default "
+        "backoff they span about 2 minutes: an engine or database restart is survived).",
     )
     retry_backoff_seconds: float = Field(
         default=2.0, ge=0, description="First retry delay; doubled on each further retry."
