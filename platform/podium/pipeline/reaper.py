@@ -6,8 +6,9 @@ One pass (:func:`reap_once`):
    submission still in flight, are closed as ``abandoned``; the submission is re-enqueued by id,
    up to ``max_retries`` times, then ends as ``error`` (never charged);
 2. submissions ``queued`` and sent for ``queued_stale_seconds`` with no open evaluation are
-   sent again (a lost message, a broker that was down at upload time); those ``submitted`` or
-   ``queued`` and unsent for that long are sent if their team is under ``team_in_flight``
+   sent again (a lost message, a broker that was down at upload time); those ``submitted`` for
+   that long, or ``queued`` and unsent for ``stale_seconds``, are sent if their team is under
+   ``team_in_flight``
    (:mod:`.fairness`: a worker or the API died between ending one and sending the next), as
    are the waiting ones of a team whose submission the reaper ended as ``error``;
 3. MLflow copies that failed are written again;
@@ -194,11 +195,15 @@ def _send_waiting(
         ).all()
         for submission in forgotten:  # the API stopped between its commit and the enqueue
             claims += admit(session, submission, cap)
+        # a waiting one is claimed only under its team's cap (locked), so it is safe to look
+        # soon: a process that died between ending one and sending the next costs a minute
+        waiting_since = now - timedelta(seconds=config.stale_seconds)
         teams = set(
             session.exec(
                 select(Submission.team_id)
                 .where(col(Submission.status) == SubmissionStatus.QUEUED)
-                .where(col(Submission.sent_at).is_(None), col(Submission.updated_at) < cutoff)
+                .where(col(Submission.sent_at).is_(None))
+                .where(col(Submission.updated_at) < waiting_since)
             ).all()
         )
         if errored:

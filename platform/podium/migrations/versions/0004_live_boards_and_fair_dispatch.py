@@ -27,6 +27,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("sent_at", podium.db.types.UTCDateTime(timezone=True), nullable=True)
         )
+    # what is in flight at the upgrade was sent already: keep fair dispatch from sending it again
+    op.execute(
+        "UPDATE submissions SET sent_at = updated_at "
+        "WHERE status IN ('preparing', 'running', 'scoring')"
+    )
 
 
 def downgrade() -> None:
