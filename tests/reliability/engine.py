@@ -2,7 +2,9 @@
 
 Other people's tests use ``/var/run/docker.sock`` at the same time, so a fault scenario that
 takes the engine away starts its own ``dockerd`` (root only): its own unix socket, data root,
-exec root (with its own managed containerd), pid file, no bridge and no iptables rules, and
+exec root (with its own managed containerd), pid file, its own bridge interface (never
+``--bridge none``: a dockerd started so deletes the host's ``docker0``, which the shared engine
+needs) and no iptables rules, and
 gVisor's ``runsc`` registered as ``scripts/ensure-docker`` does where it is installed. The
 images a test needs are copied in from the shared engine (``docker save | docker load``).
 Point the platform at it with ``docker_host=engine.url`` (``PODIUM_DOCKER_HOST``).
@@ -36,6 +38,9 @@ class PrivateEngine:
         self.root = root
         self.socket = root / "docker.sock"
         self.process: subprocess.Popen[bytes] | None = None
+        # a bridge of its own (15 characters at most), on an address no other network uses
+        self.bridge = f"pdm{os.getpid() % 100000}"
+        self.bridge_address = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}.1/24"
         config: dict[str, object] = {}
         if Path(RUNSC).exists():
             args = ["--platform=ptrace", "--network=none"]
@@ -49,11 +54,22 @@ class PrivateEngine:
     def client(self, timeout: int = 60) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.url, timeout=timeout)
 
+    def _make_bridge(self) -> None:
+        if Path(f"/sys/class/net/{self.bridge}").exists():
+            return
+        for command in (
+            ["ip", "link", "add", self.bridge, "type", "bridge"],
+            ["ip", "addr", "add", self.bridge_address, "dev", self.bridge],
+            ["ip", "link", "set", self.bridge, "up"],
+        ):
+            subprocess.run(command, check=True, capture_output=True)
+
     def start(self, timeout: float = 60) -> PrivateEngine:
+        self._make_bridge()
         self.process = subprocess.Popen(
             ["dockerd", "--host", self.url, "--data-root", str(self.root / "data"),
              "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "docker.pid"),
-             "--config-file", str(self.root / "daemon.json"), "--bridge", "none",
+             "--config-file", str(self.root / "daemon.json"), "--bridge", self.bridge,
              "--iptables=false", "--ip-masq=false"],
             stdout=(self.root / "dockerd.log").open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -111,6 +127,7 @@ class PrivateEngine:
             if target.startswith(str(self.root)):
                 subprocess.run(["umount", "-l", target], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", self.bridge], check=False, capture_output=True)
 
 
 @pytest.fixture(scope="module")
