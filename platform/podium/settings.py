@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     open_registration: bool = Field(
         default=True, description="Whether anyone may register an account through the API."
     )
+    password_reset_minutes: int = Field(
+        default=60,
+        gt=0,
+        description="How long a password-reset code that an organiser or admin issues stays valid.",
+    )
 
     # The evaluation pipeline: heartbeats, the reaper, retries, scoring.
     heartbeat_seconds: float = Field(

@@ -76,3 +76,21 @@ def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
         session.commit()
         session.refresh(row)
     return row
+
+
+def revoke_all(session: Session, *, user: User) -> int:
+    """Revoke every live token of ``user`` (web sessions and API tokens); the caller commits.
+
+    Returns:
+        How many tokens were revoked.
+    """
+    live = list(
+        session.exec(
+            select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked).is_(False))
+        ).all()
+    )
+    moment = utcnow()
+    for row in live:
+        row.revoked, row.revoked_at = True, moment
+        session.add(row)
+    return len(live)

@@ -117,6 +117,25 @@ class ApiToken(ApiTokenBase, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class PasswordReset(SQLModel, table=True):
+    """A one-time code an organiser or admin issued so that a user can set a new password.
+
+    Only the code's sha256 is kept; ``challenge_id`` is the challenge through which it was
+    issued (its audit log holds the issue and the use).
+    """
+
+    __tablename__ = "password_resets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    issued_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    challenge_id: int = Field(foreign_key="challenges.id", ondelete="CASCADE")
+    code_hash: str = Field(unique=True, index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class ApiTokenCreate(ApiTokenBase):
     expires_in_hours: int | None = Field(
         default=None, gt=0, le=24 * 366 * 5, description="none: the token never expires"
