@@ -17,6 +17,7 @@ from leaderboard import PRIVATE, PUBLIC, Leaderboard, RankingRule, rank
 from podium.crud.leaderboards import board_version, load_entries
 from podium.crud.submissions import record_status
 from podium.db.models import Evaluation, Score, ScoreSplit, Submission, SubmissionStatus
+from podium.db.types import utcnow
 from podium.services import boards, ranking
 from podium.services.board_cache import LeaderboardCache
 from podium.services.boards import Ranked, View
@@ -274,3 +275,37 @@ def _every_entry(session: Session, view: View) -> Leaderboard:
         decimals=config.decimals, significance=ranking.interval_p_value(split, config.primary),
         choose_on=PUBLIC if split == PRIVATE else None,
     )  # fmt: skip
+
+
+def test_a_board_brought_up_to_date_equals_one_read_whole(session: Session, world: World) -> None:
+    """Only the teams stamped since the previous read are read again, and the board is the
+    same as one ranked from every submission: new scores, a team's first submission, a
+    disqualification of a team's best, a failure, all after the previous read."""
+    teams = {name: make_team(session, world, name) for name in ("a", "b", "c")}
+    best = scored(session, world, teams["a"], 0.1)
+    scored(session, world, teams["a"], 0.3, minutes=1)
+    scored(session, world, teams["b"], 0.2, updated_at=T0)  # long before: never read again
+    view = view_of(session, world)
+    config = view.config
+    before = ranking.board_candidates(session, phase=world.phase, config=config, split=PUBLIC)
+
+    scored(session, world, teams["c"], 0.05, minutes=3)
+    late = pending(session, world, "d")
+    record_status(session, late, SubmissionStatus.FAILED, "crashed", reason="exit 1")
+    best.disqualified = True
+    best.updated_at = utcnow()
+    session.add(best)
+    session.commit()
+
+    after = ranking.board_candidates(
+        session, phase=world.phase, config=config, split=PUBLIC, previous=before
+    )
+    assert after.changed_teams == 3  # a, c and d; b was not read again
+    assert after.by_team[teams["b"].id] is before.by_team[teams["b"].id]
+    updated = ranking.build_leaderboard(
+        session, phase=world.phase, config=config, split=PUBLIC, candidates=after
+    )
+    assert updated == _every_entry(session, view)
+    assert [(e.rank, e.team_name) for e in updated.entries] == [
+        (1, "c"), (2, "b"), (3, "a"), (None, "d"),
+    ]  # fmt: skip

@@ -18,13 +18,22 @@ Candidates per team (in the phase window, not disqualified, not baselines):
 - ``latest``: its latest submission with a valid primary score on the ranked split;
 
 and every baseline that is not disqualified.
+
+A board's :class:`Candidates` are brought up to date from the previous ones
+(:func:`load_candidates`): only the teams with a submission stamped since the previous read
+(``submissions.updated_at``, an index range, less :data:`MARGIN_SECONDS` for transactions that
+committed after their stamp) are read again. Every change a board shows stamps its submission
+(``record_status``, a disqualification, a selection); the candidates are read whole again when
+the ranking settings or the phase's end changed, and at least every :data:`FULL_EVERY_SECONDS`
+(a clock behind by more than the margin, a row edited by hand).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+import time
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, String, and_, cast, func, select
@@ -35,6 +44,8 @@ from leaderboard import Efficiency, Leaderboard, RankingRule, ScoreInterval, Sub
 from podium.db.models import Evaluation, Phase, Score, Submission, Team
 
 FINITE = 1.7976931348623157e308  # the largest float: stored infinities fall outside
+MARGIN_SECONDS = 60.0  # a change stamped this long before the previous read is read again
+FULL_EVERY_SECONDS = 120.0  # candidates read whole at least this often
 
 
 @dataclass(frozen=True)
@@ -57,16 +68,22 @@ class Activity:
     last_at: datetime | None
 
 
-def _eligible(phase: Phase) -> list[ColumnElement[bool]]:
+def _window(phase: Phase, teams: Collection[int] | None) -> list[ColumnElement[bool]]:
+    where = [col(Submission.phase_id) == phase.id, col(Submission.created_at) < phase.end]
+    if teams is not None:
+        where.append(col(Submission.team_id).in_(sorted(teams)))
+    return where
+
+
+def _eligible(phase: Phase, teams: Collection[int] | None = None) -> list[ColumnElement[bool]]:
     return [
-        col(Submission.phase_id) == phase.id,
-        col(Submission.created_at) < phase.end,
+        *_window(phase, teams),
         col(Submission.disqualified).is_(False),
         col(Submission.baseline).is_(False),
     ]
 
 
-def _primary(phase: Phase, choice: Choice, split: str) -> Any:
+def _primary(phase: Phase, choice: Choice, split: str, teams: Collection[int] | None) -> Any:
     """Each eligible scored submission with its primary value on ``split``, smaller better."""
     sign = -1.0 if choice.greater_is_better else 1.0
     value = col(Score.value)
@@ -79,7 +96,7 @@ def _primary(phase: Phase, choice: Choice, split: str) -> Any:
         )
         .join(Score, col(Score.submission_id) == Submission.id)
         .where(
-            *_eligible(phase),
+            *_eligible(phase, teams),
             col(Score.metric) == choice.primary,
             cast(col(Score.split), String) == split,
             value > -FINITE,
@@ -117,19 +134,22 @@ def _latest(rows: Any) -> Select[Any]:
     return select(rows.c.sid).join(last, and_(last.c.team == rows.c.team, last.c.at == rows.c.at))
 
 
-def candidate_ids(phase: Phase, choice: Choice) -> CompoundSelect[Any]:
-    """The ids of the submissions that can show on the board (see the module's list)."""
+def candidate_ids(
+    phase: Phase, choice: Choice, teams: Collection[int] | None = None
+) -> CompoundSelect[Any]:
+    """The ids of the submissions that can show on the board (see the module's list), of
+    ``teams`` only when given."""
     rule = choice.rule
-    primary = _primary(phase, choice, choice.split if rule.kind == "latest" else choice.choose_on)
+    split = choice.split if rule.kind == "latest" else choice.choose_on
+    primary = _primary(phase, choice, split, teams)
     unscored: Any = select(
         col(Submission.id).label("sid"),
         col(Submission.team_id).label("team"),
         col(Submission.created_at).label("at"),
-    ).where(*_eligible(phase), col(Submission.team_id).not_in(select(primary.c.team)))
+    ).where(*_eligible(phase, teams), col(Submission.team_id).not_in(select(primary.c.team)))
     parts: list[Select[Any]] = [
         select(col(Submission.id)).where(
-            col(Submission.phase_id) == phase.id,
-            col(Submission.created_at) < phase.end,
+            *_window(phase, teams),
             col(Submission.baseline).is_(True),
             col(Submission.disqualified).is_(False),
         ),
@@ -142,7 +162,10 @@ def candidate_ids(phase: Phase, choice: Choice) -> CompoundSelect[Any]:
         k = 1 if rule.kind == "best" else max(rule.max_selected or 1, 1)
         parts.append(_near_best(primary, choice, k))
     if rule.kind == "selected":
-        parts.append(select(col(Submission.id)).where(*_eligible(phase), col(Submission.selected)))
+        selected = select(col(Submission.id)).where(
+            *_eligible(phase, teams), col(Submission.selected)
+        )
+        parts.append(selected)
     return union_of(*parts)
 
 
@@ -153,6 +176,7 @@ def load_board_entries(
     metrics: tuple[str, ...],
     splits: tuple[str, ...],
     choice: Choice,
+    teams: Collection[int] | None = None,
 ) -> list[SubmissionScore]:
     """The candidate submissions of ``phase`` as the library's records, in one statement
     (submission, team, scores on ``splits`` and the scored evaluation's costs).
@@ -160,7 +184,7 @@ def load_board_entries(
     As in :func:`podium.crud.leaderboards.load_entries`, a submission with stored scores is
     finished, and its costs are those of the evaluation its scores came from.
     """
-    chosen = candidate_ids(phase, choice).subquery()
+    chosen = candidate_ids(phase, choice, teams).subquery()
     score_on = and_(
         col(Score.submission_id) == Submission.id,
         col(Score.metric).in_(metrics),
@@ -226,15 +250,14 @@ def _records(rows: Iterable[Any], phase_name: str, primary: str) -> list[Submiss
     ]
 
 
-def team_activity(session: Session, *, phase: Phase) -> dict[int, Activity]:
-    """Per team, its submissions in the phase window (any status, disqualified ones too)."""
+def team_activity(
+    session: Session, *, phase: Phase, teams: Collection[int] | None = None
+) -> dict[int, Activity]:
+    """Per team (of ``teams`` when given), its submissions in the phase window (any status,
+    disqualified ones too)."""
     query = (
         select(col(Submission.team_id), func.count(), func.max(col(Submission.created_at)))
-        .where(
-            col(Submission.phase_id) == phase.id,
-            col(Submission.created_at) < phase.end,
-            col(Submission.baseline).is_(False),
-        )
+        .where(*_window(phase, teams), col(Submission.baseline).is_(False))
         .group_by(col(Submission.team_id))
     )
     return {
@@ -243,7 +266,7 @@ def team_activity(session: Session, *, phase: Phase) -> dict[int, Activity]:
     }
 
 
-def with_activity(board: Leaderboard, activity: dict[int, Activity]) -> Leaderboard:
+def with_activity(board: Leaderboard, activity: Mapping[int, Activity]) -> Leaderboard:
     """``board`` with each team row's count and latest submission time from ``activity``."""
     rows = tuple(
         e
@@ -256,3 +279,83 @@ def with_activity(board: Leaderboard, activity: dict[int, Activity]) -> Leaderbo
         for e in board.entries
     )
     return replace(board, entries=rows)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What one board is ranked from, kept so that the next read takes only what changed."""
+
+    basis: tuple[Any, ...]  # what they were read under: choice, metrics, splits, phase end
+    by_team: Mapping[int, tuple[SubmissionScore, ...]]  # baselines under their own team
+    activity: Mapping[int, Activity]
+    seen_until: datetime | None  # the newest stamp of the challenge's submissions when read
+    full_at: float = field(default_factory=time.monotonic)  # when they were last read whole
+    changed_teams: int | None = None  # how many teams the last read took again (None: all)
+
+    def entries(self) -> list[SubmissionScore]:
+        return [entry for team in self.by_team.values() for entry in team]
+
+
+def load_candidates(
+    session: Session,
+    *,
+    phase: Phase,
+    metrics: tuple[str, ...],
+    splits: tuple[str, ...],
+    choice: Choice,
+    previous: Candidates | None = None,
+) -> Candidates:
+    """The board's candidates: ``previous`` with the changed teams read again, or all of them
+    (see the module's docstring for when)."""
+    basis = (choice, metrics, splits, phase.end)
+    mark = _newest_stamp(session, phase)
+    if (
+        previous is None
+        or previous.basis != basis
+        or previous.seen_until is None
+        or time.monotonic() - previous.full_at > FULL_EVERY_SECONDS
+    ):
+        found = load_board_entries(
+            session, phase=phase, metrics=metrics, splits=splits, choice=choice
+        )
+        return Candidates(basis, _by_team(found), team_activity(session, phase=phase), mark)
+    since = previous.seen_until - timedelta(seconds=MARGIN_SECONDS)
+    teams = _teams_stamped_since(session, phase, since)
+    by_team = {t: e for t, e in previous.by_team.items() if t not in teams}
+    activity = {t: a for t, a in previous.activity.items() if t not in teams}
+    if teams:
+        found = load_board_entries(
+            session, phase=phase, metrics=metrics, splits=splits, choice=choice, teams=teams
+        )
+        by_team |= _by_team(found)
+        activity |= team_activity(session, phase=phase, teams=teams)
+    return Candidates(basis, by_team, activity, mark, previous.full_at, len(teams))
+
+
+def _by_team(entries: Iterable[SubmissionScore]) -> dict[int, tuple[SubmissionScore, ...]]:
+    grouped: dict[int, list[SubmissionScore]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.team_id, []).append(entry)
+    return {team: tuple(found) for team, found in grouped.items()}
+
+
+def _newest_stamp(session: Session, phase: Phase) -> datetime | None:
+    # index ix_submissions_challenge_updated: a lookup, not a scan
+    query = select(func.max(col(Submission.updated_at))).where(
+        col(Submission.challenge_id) == phase.challenge_id
+    )
+    newest: datetime | None = session.connection().execute(query).scalar()
+    return newest
+
+
+def _teams_stamped_since(session: Session, phase: Phase, since: datetime) -> set[int]:
+    query = (
+        select(col(Submission.team_id))
+        .where(
+            col(Submission.challenge_id) == phase.challenge_id,
+            col(Submission.updated_at) >= since,
+            col(Submission.phase_id) == phase.id,
+        )
+        .distinct()
+    )
+    return {int(team) for team in session.connection().execute(query).scalars()}

@@ -157,12 +157,14 @@ class LeaderboardCache:
         finally:
             lock.release()
 
-    def get_or_refresh(self, key: Hashable, token: Hashable, build: Callable[[], T]) -> T:
+    def get_or_refresh(self, key: Hashable, token: Hashable, build: Callable[[T | None], T]) -> T:
         """The value for ``key`` built under ``token``; else the previous value while one
-        background thread rebuilds it; with no value to serve, ``build()`` in the caller.
+        background thread rebuilds it; with no value to serve, ``build(None)`` in the caller.
 
-        ``build`` may run in another thread after the caller has returned: it must not use
-        the caller's database session.
+        ``build`` gets the previous value when only the token changed (to bring it up to
+        date), None when it must start afresh (a cold start, or a value grown old). It may run
+        in another thread after the caller has returned: it must not use the caller's
+        database session.
         """
         hit = self._fresh(key, token, self.max_age_seconds / 2)
         if hit is not None:
@@ -170,8 +172,9 @@ class LeaderboardCache:
         with self._guard:
             stale = self._servable(self._slots.get(key))
         if stale is None:
-            return self.get(key, token, build)
-        self._refresh(key, token, build)
+            return self.get(key, token, lambda: build(None))
+        previous = stale.value if stale.token != token else None
+        self._refresh(key, token, lambda: build(previous))
         return stale.value
 
     def peek(self, key: Hashable, token: Hashable) -> Any | None:

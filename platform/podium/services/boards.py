@@ -34,6 +34,7 @@ from leaderboard import (
 )
 from podium.crud import judging, publishing, roles
 from podium.crud import leaderboards as entries_of
+from podium.crud.board_entries import Candidates
 from podium.crud.phases import select_phase
 from podium.db.models import Challenge, Phase, User
 from podium.db.models.judging import PublishedRanking
@@ -107,6 +108,7 @@ class Ranked:
     token: Hashable  # what it was built under: views derived from it are cached under it too
     head: bytes  # the JSON answer up to "total", object left open (see ``board_head``)
     settings: LeaderboardSpec  # the phase's leaderboard rules it was built under
+    candidates: Candidates | None = None  # what it was ranked from (the next build starts there)
 
 
 def ranked(
@@ -123,15 +125,22 @@ def ranked(
     engine = bind.engine if isinstance(bind, Connection) else bind
     target = (view.challenge.id, view.phase.id, view.split)
     return cache.get_or_refresh(
-        view.key("board"), token, lambda: build_ranked(engine, target, token, cache.store)
+        view.key("board"),
+        token,
+        lambda previous: build_ranked(engine, target, token, cache.store, previous),
     )
 
 
 def build_ranked(
-    engine: Engine, target: tuple[int | None, int | None, str], token: Hashable, store: Store | None
+    engine: Engine,
+    target: tuple[int | None, int | None, str],
+    token: Hashable,
+    store: Store | None,
+    previous: Ranked | None = None,
 ) -> Ranked:
     """Rank one board, ``(challenge id, phase id, split)``, in a session of its own (it runs in
-    a background thread), reading the challenge and phase afresh.
+    a background thread), reading the challenge and phase afresh; from ``previous``'s
+    candidates brought up to date when given (see :func:`ranking.board_candidates`).
 
     Raises:
         NotFound: The challenge or the phase is gone.
@@ -144,13 +153,18 @@ def build_ranked(
         if challenge is None or phase is None:
             raise NotFound(f"challenge {challenge_id} or its phase {phase_id} is gone")
         view = View(challenge, phase, ranking.board_config(challenge, phase), split)
-        board = ranking.build_leaderboard(
-            session, phase=phase, config=view.config, split=split, store=store
+        before = None if previous is None else previous.candidates
+        candidates = ranking.board_candidates(
+            session, phase=phase, config=view.config, split=split, previous=before
         )
+        board = ranking.build_leaderboard(
+            session, phase=phase, config=view.config, split=split, store=store,
+            candidates=candidates,
+        )  # fmt: skip
     encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
     at = utcnow()
     head = board_head(view, at, len(encoded))
-    return Ranked(board, encoded, at, token, head, phase.leaderboard_rules)
+    return Ranked(board, encoded, at, token, head, phase.leaderboard_rules, candidates)
 
 
 def encode(model: BaseModel) -> bytes:

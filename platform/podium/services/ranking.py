@@ -26,7 +26,7 @@ from leaderboard import (
     rank,
     visible_splits,
 )
-from podium.crud.board_entries import Choice, load_board_entries, team_activity, with_activity
+from podium.crud.board_entries import Candidates, Choice, load_candidates, with_activity
 from podium.db.models import Challenge, Phase
 from podium.errors import InvalidInput, PermissionDenied
 from podium.services.significance import paired_significance
@@ -145,22 +145,17 @@ def interval_p_value(
     return p_value
 
 
-def build_leaderboard(
+def board_candidates(
     session: Session,
     *,
     phase: Phase,
     config: BoardConfig,
     split: str,
-    store: Store | None = None,
-) -> Leaderboard:
-    """Rank ``phase`` on ``split`` (the private split picks each team's entry on public scores).
-
-    Statistical ties come from a paired bootstrap on the entries' saved predictions when
-    ``store`` is given, and from their stored intervals where predictions are missing.
-
-    Raises:
-        InvalidInput: The challenge's ranking settings are invalid.
-    """
+    previous: Candidates | None = None,
+) -> Candidates:
+    """The submissions that can represent a team on ``split`` of ``phase``, and the teams'
+    counts: ``previous`` brought up to date, or read whole (see
+    :func:`podium.crud.board_entries.load_candidates`)."""
     metrics = (config.primary, *config.secondary)
     splits = (split, PUBLIC) if split == PRIVATE else (split,)
     choose_on = PUBLIC if split == PRIVATE else split
@@ -168,10 +163,32 @@ def build_leaderboard(
         config.rule, split, choose_on, config.primary,
         config.greater_is_better[config.primary], config.decimals,
     )  # fmt: skip
-    # only the submissions that can represent a team; the counts come from one grouped query
-    entries = load_board_entries(
-        session, phase=phase, metrics=metrics, splits=splits, choice=choice
+    return load_candidates(
+        session, phase=phase, metrics=metrics, splits=splits, choice=choice, previous=previous
     )
+
+
+def build_leaderboard(
+    session: Session,
+    *,
+    phase: Phase,
+    config: BoardConfig,
+    split: str,
+    store: Store | None = None,
+    candidates: Candidates | None = None,
+) -> Leaderboard:
+    """Rank ``phase`` on ``split`` (the private split picks each team's entry on public scores).
+
+    Statistical ties come from a paired bootstrap on the entries' saved predictions when
+    ``store`` is given, and from their stored intervals where predictions are missing.
+    ``candidates`` are :func:`board_candidates` (read here when not given).
+
+    Raises:
+        InvalidInput: The challenge's ranking settings are invalid.
+    """
+    if candidates is None:
+        candidates = board_candidates(session, phase=phase, config=config, split=split)
+    entries = candidates.entries()
     # leaderboard.tie_groups fails on an empty ranking: no significance when nothing ranks
     rankable = any(
         e.score(split, config.primary) is not None
@@ -189,21 +206,30 @@ def build_leaderboard(
             rule=config.rule,
             phase_end=phase.end,
             decimals=config.decimals,
-            significance=_significance(session, store, phase, split, config) if rankable else None,
+            significance=_significance(session, store, phase, split, config, entries)
+            if rankable
+            else None,
             choose_on=PUBLIC if split == PRIVATE else None,
         )
     except LeaderboardError as error:
         raise InvalidInput(f"the leaderboard cannot be ranked: {error}") from None
-    return with_activity(board, team_activity(session, phase=phase))
+    return with_activity(board, candidates.activity)
 
 
 def _significance(
-    session: Session, store: Store | None, phase: Phase, split: str, config: BoardConfig
+    session: Session,
+    store: Store | None,
+    phase: Phase,
+    split: str,
+    config: BoardConfig,
+    entries: list[SubmissionScore],
 ) -> Callable[[SubmissionScore, SubmissionScore], float]:
     approximate = interval_p_value(split, config.primary)
     challenge = session.get(Challenge, phase.challenge_id)
     if store is None or challenge is None:
         return approximate
+    scored = [e.submission_id for e in entries if e.score(split, config.primary) is not None]
     return paired_significance(
-        session, store=store, challenge=challenge, phase=phase, split=split, fallback=approximate
-    )
+        session, store=store, challenge=challenge, phase=phase, split=split,
+        fallback=approximate, submission_ids=scored,
+    )  # fmt: skip

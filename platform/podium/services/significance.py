@@ -51,6 +51,7 @@ CACHE_FOLDER = "significance"
 DEFAULT_RESAMPLES = 1000
 _SPLIT_CODES = {"public": 1, "private": 2, "all": 3}
 _KEPT_ARRAYS = 4  # loaded prediction arrays kept while walking adjacent pairs
+_IDS_PER_QUERY = 500  # submission ids per IN (...) list
 Pair = tuple[int, int]
 
 
@@ -118,14 +119,18 @@ def paired_significance(
     split: str,
     fallback: Callable[[SubmissionScore, SubmissionScore], float],
     resamples: int = DEFAULT_RESAMPLES,
+    submission_ids: Iterable[int] | None = None,
 ) -> Callable[[SubmissionScore, SubmissionScore], float]:
     """A ``significance`` callable for :func:`leaderboard.rank`: the paired bootstrap where
     both entries have saved predictions, ``fallback`` (the interval approximation) elsewhere.
 
     ``rank`` asks only for adjacent pairs, so the cost is one paired bootstrap per adjacent
-    pair not yet cached (the labels are read once, on the first such pair).
+    pair not yet cached (the labels are read once, on the first such pair). With
+    ``submission_ids`` (the entries to rank), their saved runs are looked up at once, in a few
+    queries, instead of two queries per pair.
     """
-    tester = PairedTester(session, store, challenge, phase, split, resamples)
+    runs = None if submission_ids is None else saved_runs(session, store, submission_ids)
+    tester = PairedTester(session, store, challenge, phase, split, resamples, runs)
 
     def p_value(a: SubmissionScore, b: SubmissionScore) -> float:
         found = tester.p_value(a.submission_id, b.submission_id)
@@ -145,6 +150,7 @@ class PairedTester:
         phase: Phase,
         split: str,
         resamples: int = DEFAULT_RESAMPLES,
+        runs: dict[int, SavedRun] | None = None,
     ) -> None:
         if split not in _SPLIT_CODES:
             raise ValueError(f"unknown split {split!r}; use public, private or all")
@@ -153,10 +159,13 @@ class PairedTester:
         self.cache_dir = store.challenge_dir(challenge.slug) / CACHE_FOLDER
         self._reference: Reference | None | bool = False  # False: not loaded yet
         self._arrays: OrderedDict[int, np.ndarray | None] = OrderedDict()
+        self._runs = runs  # looked up beforehand (None: per pair)
 
     def p_value(self, submission_a: int, submission_b: int) -> float | None:
         """The p-value for two submissions, or None when it cannot be computed."""
-        runs = saved_runs(self.session, self.store, (submission_a, submission_b))
+        runs = self._runs
+        if runs is None:
+            runs = saved_runs(self.session, self.store, (submission_a, submission_b))
         first, second = runs.get(submission_a), runs.get(submission_b)
         if first is None or second is None:
             return None
@@ -204,16 +213,20 @@ def saved_runs(
 ) -> dict[int, SavedRun]:
     """Per submission, its scored evaluation with a saved predictions file inside the store."""
     ids = sorted(set(submission_ids))
-    scored = select(col(Score.submission_id), col(Score.evaluation_id)).where(
-        col(Score.submission_id).in_(ids)
-    )
     latest: dict[int, int] = {}
-    for sid, eid in session.exec(scored).all():
-        latest[sid] = max(eid, latest.get(sid, eid))
-    rows = select(col(Evaluation.id), col(Evaluation.report)).where(
-        col(Evaluation.id).in_(latest.values())
-    )
-    saved = {eid: read_report(report).predictions_path for eid, report in session.exec(rows)}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        scored = select(col(Score.submission_id), col(Score.evaluation_id)).where(
+            col(Score.submission_id).in_(ids[start : start + _IDS_PER_QUERY])
+        )
+        for sid, eid in session.exec(scored).all():
+            latest[sid] = max(eid, latest.get(sid, eid))
+    evaluations = sorted(set(latest.values()))
+    saved: dict[int | None, str | None] = {}
+    for start in range(0, len(evaluations), _IDS_PER_QUERY):
+        rows = select(col(Evaluation.id), col(Evaluation.report)).where(
+            col(Evaluation.id).in_(evaluations[start : start + _IDS_PER_QUERY])
+        )
+        saved |= {eid: read_report(report).predictions_path for eid, report in session.exec(rows)}
     root = store.root.resolve()
     found: dict[int, SavedRun] = {}
     for sid, eid in latest.items():
