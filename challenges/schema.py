@@ -294,6 +294,9 @@ class TeamsSpec(_Strict):
     """Team rules."""
 
     max_size: int = Field(default=4, ge=1)
+    # teams declare an affiliation, country and category; leaderboards show them (and filter
+    # by country and category) only where the organisers say so
+    show_profile: bool = False
 
 
 class RubricCriterion(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from podium.crud.team_profiles import may_see_profile
 from podium.db.models import (
     Challenge,
     Team,
@@ -16,8 +17,11 @@ from podium.db.models import (
 )
 
 
-def team_public(session: Session, *, team: Team, challenge: Challenge) -> TeamPublic:
-    """The team, its members (owner first) and the challenge's size cap."""
+def team_public(
+    session: Session, *, team: Team, challenge: Challenge, viewer: User | None = None
+) -> TeamPublic:
+    """The team, its members (owner first) and the challenge's size cap; its profile where
+    ``viewer`` may see it (:func:`~podium.crud.team_profiles.may_see_profile`), else empty."""
     query = (
         select(TeamMember, User)
         .join(User, col(User.id) == TeamMember.user_id)
@@ -33,6 +37,7 @@ def team_public(session: Session, *, team: Team, challenge: Challenge) -> TeamPu
     return TeamPublic(
         id=team.id,
         name=team.name,
+        **_profile(session, team=team, challenge=challenge, viewer=viewer),
         challenge=challenge.slug,
         personal=team.personal,
         created_at=team.created_at,
@@ -41,10 +46,23 @@ def team_public(session: Session, *, team: Team, challenge: Challenge) -> TeamPu
     )
 
 
-def list_teams(session: Session, *, challenge: Challenge) -> list[TeamPublic]:
+def _profile(
+    session: Session, *, team: Team, challenge: Challenge, viewer: User | None
+) -> dict[str, str]:
+    if not may_see_profile(session, team=team, challenge=challenge, viewer=viewer):
+        return {}
+    return {"affiliation": team.affiliation, "country": team.country, "category": team.category}
+
+
+def list_teams(
+    session: Session, *, challenge: Challenge, viewer: User | None = None
+) -> list[TeamPublic]:
     """Every team of the challenge, oldest first."""
     query = select(Team).where(Team.challenge_id == challenge.id).order_by(col(Team.id))
-    return [team_public(session, team=t, challenge=challenge) for t in session.exec(query).all()]
+    return [
+        team_public(session, team=t, challenge=challenge, viewer=viewer)
+        for t in session.exec(query).all()
+    ]
 
 
 def teams_of_user(session: Session, *, user: User) -> list[TeamPublic]:
@@ -56,7 +74,9 @@ def teams_of_user(session: Session, *, user: User) -> list[TeamPublic]:
         .where(TeamMember.user_id == user.id)
         .order_by(col(Team.id))
     )
-    return [team_public(session, team=t, challenge=c) for t, c in session.exec(query).all()]
+    return [
+        team_public(session, team=t, challenge=c, viewer=user) for t, c in session.exec(query).all()
+    ]
 
 
 def invite_public(session: Session, *, invite: TeamInvite) -> TeamInvitePublic:
@@ -85,5 +105,15 @@ def pending_invites(session: Session, *, user: User) -> list[TeamInvitePublic]:
         select(TeamInvite)
         .where(TeamInvite.user_id == user.id, col(TeamInvite.accepted_at).is_(None))
         .order_by(col(TeamInvite.created_at).desc())
+    )
+    return [invite_public(session, invite=row) for row in session.exec(query).all()]
+
+
+def invites_of_team(session: Session, *, team: Team) -> list[TeamInvitePublic]:
+    """The team's invitations not accepted yet, oldest first (what its owner is waiting for)."""
+    query = (
+        select(TeamInvite)
+        .where(TeamInvite.team_id == team.id, col(TeamInvite.accepted_at).is_(None))
+        .order_by(col(TeamInvite.created_at))
     )
     return [invite_public(session, invite=row) for row in session.exec(query).all()]

@@ -27,7 +27,9 @@ from podium.db.models import (
     Team,
     TeamInvite,
     TeamMember,
+    TeamProfile,
     TeamRole,
+    TeamUpdate,
     User,
 )
 from podium.db.types import utcnow
@@ -134,8 +136,15 @@ def _commit_or_conflict(session: Session, message: str) -> None:
         raise Conflict(message) from None
 
 
-def create_team(session: Session, *, challenge: Challenge, user: User, name: str) -> Team:
-    """Create a team with ``user`` as its owner.
+def create_team(
+    session: Session,
+    *,
+    challenge: Challenge,
+    user: User,
+    name: str,
+    profile: TeamProfile | None = None,
+) -> Team:
+    """Create a team with ``user`` as its owner (and its declared ``profile``, if any).
 
     Raises:
         PermissionDenied: The user is staff of the challenge.
@@ -149,6 +158,9 @@ def create_team(session: Session, *, challenge: Challenge, user: User, name: str
         raise Conflict(f"a team named {name!r} exists in {challenge.slug}; choose another name")
     assert challenge.id is not None
     team = Team(name=name, challenge_id=challenge.id, created_by=user.id)
+    if profile is not None:
+        team.affiliation, team.country = profile.affiliation, profile.country
+        team.category = profile.category
     session.add(team)
     session.flush()
     _add_member(session, team=team, user=user, role=TeamRole.OWNER)
@@ -216,6 +228,37 @@ def join(session: Session, *, team: Team, challenge: Challenge, user: User) -> T
     pending.accepted_at = utcnow()
     session.add(pending)
     _commit_or_conflict(session, f"could not join team {team.name!r}; you joined a team already")
+    session.refresh(team)
+    return team
+
+
+def decline(session: Session, *, team: Team, user: User) -> None:
+    """Decline a pending invitation to ``team`` (it is removed; the owner may invite again).
+
+    Raises:
+        NotFound: The user has no pending invitation to this team.
+    """
+    query = select(TeamInvite).where(TeamInvite.team_id == team.id, TeamInvite.user_id == user.id)
+    pending = session.exec(query).first()
+    if pending is None or pending.accepted_at is not None:
+        raise NotFound(f"you have no pending invitation to team {team.name!r}")
+    session.delete(pending)
+    session.commit()
+
+
+def update_profile(session: Session, *, team: Team, user: User, update: TeamUpdate) -> Team:
+    """Change the team's affiliation, country or category (its owner, or an admin).
+
+    Raises:
+        PermissionDenied: The user is neither the team's owner nor an admin.
+    """
+    own = membership(session, team=team, user=user)
+    if not user.is_admin and (own is None or own.role != TeamRole.OWNER):
+        raise PermissionDenied(f"only the owner of team {team.name!r} can change its profile")
+    for name, value in update.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(team, name, value)
+    session.add(team)
+    session.commit()
     session.refresh(team)
     return team
 

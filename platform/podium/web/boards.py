@@ -8,7 +8,7 @@ only turns them into rows and lines to draw.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlmodel import Session
@@ -17,7 +17,13 @@ from leaderboard import PRIVATE, PUBLIC, Leaderboard, LeaderboardEntry
 from podium.api.deps import get_board_cache
 from podium.crud.leaderboards import viewer_role
 from podium.crud.phases import select_phase
-from podium.db.models import Challenge, Phase, User
+from podium.crud.team_profiles import (
+    ProfileFilter,
+    matching_teams,
+    profiles_of,
+    profiles_shown,
+)
+from podium.db.models import Challenge, Phase, TeamProfile, User
 from podium.db.types import utcnow
 from podium.errors import PermissionDenied
 from podium.services import ranking
@@ -46,6 +52,9 @@ class BoardView:
     plot: Plot | None = None
     hidden: str | None = None
     board: Leaderboard | None = None
+    # the teams' profiles where the challenge shows them (None: not shown), and the filter
+    profiles: dict[int, TeamProfile] | None = None
+    filter: ProfileFilter = field(default_factory=ProfileFilter)
 
 
 def _rows(board: Leaderboard) -> tuple[BoardRow, ...]:
@@ -68,9 +77,11 @@ def _rows(board: Leaderboard) -> tuple[BoardRow, ...]:
     )
 
 
-def _plot(session: Session, view: View) -> Plot | None:
+def _plot(session: Session, view: View, keep: set[int] | None = None) -> Plot | None:
     config = view.config
     history, names = best_scores_over_time(session, view)
+    if keep is not None:
+        history = {team_id: points for team_id, points in history.items() if team_id in keep}
     # the x axis ends at the latest submission: a long idle tail would squash the lines
     until = max((p.at for points in history.values() for p in points), default=utcnow())
     return history_plot(
@@ -86,8 +97,10 @@ def board_view(
     user: User | None,
     phase_name: str | None,
     split: str = PUBLIC,
+    wanted: ProfileFilter | None = None,
 ) -> BoardView:
-    """The leaderboard of ``phase_name`` (default: the current phase) as ``user`` may see it."""
+    """The leaderboard of ``phase_name`` (default: the current phase) as ``user`` may see it;
+    with ``wanted``, only the teams of that country and category (overall ranks kept)."""
     phase = select_phase(session, challenge=challenge, name=phase_name)
     config = ranking.board_config(challenge, phase)
     role = viewer_role(session, user=user, challenge=challenge)
@@ -98,8 +111,14 @@ def board_view(
         )
     view = View(challenge, phase, config, split)
     table = ranked(view, session, get_board_cache(request)).board
-    plot = _plot(session, view)
-    return BoardView(phase, split, splits, config, _rows(table), plot, None, table)
+    wanted = wanted or ProfileFilter()
+    profiles = profiles_of(session, challenge=challenge) if profiles_shown(challenge) else None
+    rows, keep = _rows(table), None
+    if profiles is not None and wanted.active:
+        keep = matching_teams(profiles, wanted)
+        rows = tuple(r for r in rows if r.entry.team_id in keep)
+    plot = _plot(session, view, keep)
+    return BoardView(phase, split, splits, config, rows, plot, None, table, profiles, wanted)
 
 
 def _allowed(

@@ -12,9 +12,11 @@ from podium.api.ratelimit import limit_login
 from podium.crud import roles, users
 from podium.crud.challenge_views import challenge_detail, challenge_public
 from podium.crud.challenges import visible_challenges
+from podium.crud.team_profiles import profile_filter
 from podium.errors import NotFound
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
+from podium.web.participation import CATEGORIES, countries_present, participation
 from podium.web.render import render
 from podium.web.session import (
     CSRF_FIELD,
@@ -93,14 +95,18 @@ def challenge_page(
     user: PageUser,
     phase: str | None = None,
     split: str = "public",
+    country: str | None = None,
+    category: str | None = None,
 ) -> Response:
-    """Overview, phases, downloads, the leaderboard and its plot."""
+    """Overview, phases, downloads, taking part, the leaderboard and its plot."""
     challenge = get_challenge(slug, session, user)
     detail = challenge_detail(session, challenge=challenge, store=store)
+    wanted = profile_filter(challenge, country=country, category=category)
     try:
         board = board_view(
-            request, session, challenge=challenge, user=user, phase_name=phase, split=split
-        )
+            request, session, challenge=challenge, user=user, phase_name=phase, split=split,
+            wanted=wanted,
+        )  # fmt: skip
     except NotFound:  # a challenge without phases still shows the rest
         if phase is not None:
             raise
@@ -111,5 +117,10 @@ def challenge_page(
         "decimals": board.config.decimals if board and board.config else 4,
         "staff": roles.is_staff(session, user=user, challenge=challenge),
         "organiser": roles.is_organiser(session, user=user, challenge=challenge),
+        "me": participation(session, challenge=challenge, user=user),
+        "filter_countries": countries_present(
+            [p.country for p in (board.profiles or {}).values()] if board else []
+        ),
+        "filter_categories": CATEGORIES,
     }
     return render(request, "challenge.html", context)

@@ -13,7 +13,7 @@ and gives the reason for a refusal.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from anyio import CapacityLimiter, to_thread
@@ -35,6 +35,7 @@ from podium.api.deps import (
 )
 from podium.api.ids import Offset
 from podium.crud.phases import choose_phase
+from podium.crud.team_profiles import ProfileFilter, matching_teams, profile_filter, profiles_of
 from podium.errors import InvalidInput
 from podium.services import boards
 from podium.services.board_cache import LeaderboardCache, board_keys, change_token
@@ -77,6 +78,8 @@ class BoardQuery:
     weights: str | None
     offset: int
     limit: int
+    country: str | None = None
+    category: str | None = None
 
 
 @router.get(
@@ -94,12 +97,22 @@ async def read_leaderboard(
     weights: Annotated[str | None, Query(description="e.g. rmse:4,wall_seconds:1")] = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    country: Annotated[
+        str | None,
+        Query(description="only teams of this ISO 3166-1 alpha-2 country (where shown)"),
+    ] = None,
+    category: Annotated[
+        str | None, Query(description="only teams of this category (where shown)")
+    ] = None,
 ) -> Response:
-    """One phase's ranking on one split: ranks, ties, intervals, efficiency (JSON or CSV)."""
+    """One phase's ranking on one split: ranks, ties, intervals, efficiency (JSON or CSV).
+
+    ``country`` and ``category`` keep the teams that declared them, with their overall ranks,
+    on challenges that show teams' profiles (``teams.show_profile``)."""
     # The dependencies run in one worker thread, called in order, instead of FastAPI's one
     # thread hop each: at 200 requests/s the hops cost more than the cached answer itself.
     # The answer is bytes made from LeaderboardOut's models when the ranking was built.
-    query = BoardQuery(phase, split, format, weights, offset, limit)
+    query = BoardQuery(phase, split, format, weights, offset, limit, country, category)
     return await to_thread.run_sync(
         _answer, request, slug, bearer, query, limiter=_limiter(request)
     )
@@ -117,7 +130,8 @@ def _limiter(request: Request) -> CapacityLimiter:
 
 def _answer(request: Request, slug: str, bearer: str | None, query: BoardQuery) -> Response:
     engine = request.app.state.engine
-    if bearer is None and query.format == "json" and query.weights is None:
+    filtered = bool(query.country or query.category)
+    if bearer is None and query.format == "json" and query.weights is None and not filtered:
         with engine.connect() as connection:
             body = _cached_page(connection, get_board_cache(request), slug, query)
         if body is not None:
@@ -126,6 +140,9 @@ def _answer(request: Request, slug: str, bearer: str | None, query: BoardQuery) 
         user = get_optional_user(session, bearer)
         challenge = get_challenge(slug, session, user)
         view = get_view(challenge, session, user, query.phase, query.split)
+        wanted = profile_filter(challenge, country=query.country, category=query.category)
+        if wanted.active:
+            return _filtered_response(view, session, get_board_cache(request), query, wanted)
         return _board_response(view, session, get_board_cache(request), query)
 
 
@@ -175,6 +192,25 @@ def _board_response(
         parts += [b'],"weights":', to_json(chosen), b',"composite":[', b",".join(rows[page])]
     parts.append(b"]}")
     return Response(b"".join(parts), media_type="application/json")
+
+
+def _filtered_response(
+    view: View, session: Session, cache: LeaderboardCache, query: BoardQuery, wanted: ProfileFilter
+) -> Response:
+    """The ranking's entries of the teams matching ``wanted`` (overall ranks kept), JSON or CSV."""
+    table = boards.ranked(view, session, cache)
+    keep = matching_teams(profiles_of(session, challenge=view.challenge), wanted)
+    chosen = [i for i, e in enumerate(table.board.entries) if e.team_id in keep]
+    if query.format == "csv":
+        board = replace(table.board, entries=tuple(table.board.entries[i] for i in chosen))
+        name = f"{view.challenge.slug}-{view.phase.name}-{view.split}-filtered.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(to_csv(board), media_type="text/csv; charset=utf-8", headers=headers)
+    entries = tuple(table.entries[i] for i in chosen)
+    head = boards.board_head(view, table.generated_at, len(entries))
+    return Response(
+        _page(head, entries, query.offset, query.limit) + b"]}", media_type="application/json"
+    )
 
 
 @router.get("/challenges/{slug}/leaderboard/history", response_model=HistoryOut)
