@@ -37,6 +37,7 @@ bench: system-bench venv docker images
 	$(PY) benchmarks/scoring.py
 	$(PY) benchmarks/pipeline_latency.py
 	$(PY) benchmarks/leaderboard_load.py
+	$(PY) benchmarks/capacity.py
 
 reliability: system-bench venv docker images
 	$(PY) benchmarks/reliability.py
