@@ -26,6 +26,7 @@ def cross_section_problems(sections: Sections) -> Found:
         _metric_problems,
         _baseline_problems,
         _model_file_problems,
+        _predictions_problems,
     ]
     return [found for check in checks for found in check(sections)]
 
@@ -159,4 +160,25 @@ def _model_file_problems(sections: Sections) -> Found:
     for i, baseline in _indexed(sections, "baselines", Baseline):
         if baseline.kind == "model":
             found.append((f"baselines[{i}].kind", "a 'model' baseline needs task.model_file"))
+    return found
+
+
+def _predictions_problems(sections: Sections) -> Found:
+    """A phase takes prediction files only where its test inputs are public: a file is scored
+    as is, so a team must be able to make it from the inputs on its own machine."""
+    data = _get(sections, "data", DataSpec)
+    if data is None:
+        return []
+    found: Found = []
+    for i, phase in _phases(sections):
+        hidden = data.hidden.get(phase.data)
+        if "predictions" in phase.submission_kinds and hidden and not hidden.public_inputs:
+            found.append(
+                (
+                    f"phases[{i}].submission_kinds",
+                    f"'predictions' submissions need public test inputs: set "
+                    f"data.hidden.{phase.data}.public_inputs to true (and publish them in "
+                    "data.public), or remove 'predictions'",
+                )
+            )
     return found

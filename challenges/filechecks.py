@@ -12,7 +12,7 @@ from challenges.paths import iter_tree, resolve_in_bundle, sha256_path
 from challenges.schema import Baseline, DataSpec, MetricsSpec, TaskSpec
 
 SPEC_FILE = "challenge.yaml"
-Expect = Literal["file", "dir", "any", "build"]
+Expect = Literal["file", "dir", "any", "build", "program"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ def declared_paths(sections: Sections) -> list[Declared]:
     description = sections.get("description")
     if isinstance(description, str):
         found.append(Declared("description", description, "file"))
+    metrics = sections.get("metrics")
+    program = metrics.scoring_program if isinstance(metrics, MetricsSpec) else None
+    # a program with the 'files' contract reads a whole reference folder; built-in metrics and
+    # 'podium' programs read one labels file
+    files_contract = program is not None and program.contract == "files"
     data = sections.get("data")
     if isinstance(data, DataSpec):
         for i, public in enumerate(data.public):
@@ -40,15 +45,16 @@ def declared_paths(sections: Sections) -> list[Declared]:
             else:
                 for j, item in enumerate(hidden.inputs):
                     found.append(Declared(f"data.hidden.{key}.inputs[{j}]", item, "file"))
-            found.append(Declared(f"data.hidden.{key}.labels", hidden.labels, "file"))
-    metrics = sections.get("metrics")
-    if isinstance(metrics, MetricsSpec) and metrics.scoring_program is not None:
-        found.append(Declared("metrics.scoring_program.path", metrics.scoring_program.path, "file"))
+            labels: Expect = "any" if files_contract else "file"
+            found.append(Declared(f"data.hidden.{key}.labels", hidden.labels, labels))
+    if program is not None:
+        expect: Expect = "program" if files_contract else "file"
+        found.append(Declared("metrics.scoring_program.path", program.path, expect))
     baselines = sections.get("baselines")
     for i, baseline in enumerate(baselines if isinstance(baselines, list) else []):
         if isinstance(baseline, Baseline):
-            expect: Expect = "build" if baseline.kind == "build" else "file"
-            found.append(Declared(f"baselines[{i}].path", baseline.path, expect))
+            kind: Expect = "build" if baseline.kind == "build" else "file"
+            found.append(Declared(f"baselines[{i}].path", baseline.path, kind))
     return found
 
 
@@ -65,6 +71,8 @@ def _check_one(root: Path, item: Declared) -> str | None:
         return f"{item.relative} must be a folder"
     if item.expect == "build" and not (path / "Dockerfile").is_file():
         return f"{item.relative} must hold a Dockerfile at its top"
+    if item.expect == "program" and not (path.is_dir() and (path / "score.py").is_file()):
+        return f"{item.relative} must be a folder with score.py at its top (contract 'files')"
     if path.is_dir():
         try:
             iter_tree(path)
@@ -120,8 +128,9 @@ def _leak_problems(sections: Sections) -> list[Problem]:
                         "move them out",
                     )
                 )
+        published = [] if hidden.public_inputs else inputs  # inputs declared public may be
         for i, public in enumerate(data.public):
-            for hidden_path in [*inputs, hidden.labels]:
+            for hidden_path in [*published, hidden.labels]:
                 if _inside(hidden_path, public.path) or _inside(public.path, hidden_path):
                     problems.append(
                         Problem(

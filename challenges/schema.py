@@ -118,10 +118,19 @@ class DeclaredMetric(_Strict):
 
 
 class ScoringProgram(_Strict):
-    """A custom ``score.py`` in the bundle and the metrics it declares."""
+    """A custom scoring program in the bundle and the metrics it declares.
+
+    ``contract: podium`` (the default): ``path`` is one ``score.py`` run once per split on the
+    validated prediction rows (see :mod:`evaluators.program`). ``contract: files``: ``path`` is a
+    folder whose ``score.py`` sees the whole ``/output`` of the run (or the uploaded
+    predictions) at ``/input/res`` and the whole reference (``data.hidden.*.labels``, a file or a
+    folder) at ``/input/ref``; it runs once and validates the predictions itself, so its scores
+    stand for every split (an imported challenge's program runs this way, behind an adapter).
+    """
 
     path: str = Field(min_length=1)
     metrics: list[DeclaredMetric] = Field(min_length=1)
+    contract: Literal["podium", "files"] = "podium"
 
 
 class MetricsSpec(_Strict):
@@ -207,11 +216,14 @@ class LeaderboardSpec(_Strict):
         return self
 
 
-SubmissionKind = Literal["image", "build", "model"]
+SubmissionKind = Literal["image", "build", "model", "predictions"]
+# what a phase accepts when it does not say: every kind that runs a model ("predictions", a file
+# scored as is, only where the test inputs are public: see HiddenSet.public_inputs)
+DEFAULT_SUBMISSION_KINDS: tuple[SubmissionKind, ...] = ("image", "build", "model")
 
 
 def _all_kinds() -> list[SubmissionKind]:
-    return ["image", "build", "model"]
+    return list(DEFAULT_SUBMISSION_KINDS)
 
 
 class Phase(_Strict):
@@ -281,6 +293,13 @@ class HiddenSet(_Strict):
 
     inputs: str | list[str]
     labels: str = Field(min_length=1)
+    public_inputs: bool = Field(
+        default=False,
+        description=(
+            "the inputs are published too (data.public may hold them): phases on this set may "
+            "take 'predictions' submissions, a file scored as is, never run"
+        ),
+    )
 
 
 class DataSpec(_Strict):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from challenges.bundle import Bundle
+from challenges.file_scoring import score_files
 from evaluators.evaluate import MetricScore, ScoreReport, SplitName, score
 from evaluators.labels import read_labels
 from evaluators.predictions import read_predictions
@@ -69,6 +70,10 @@ def evaluate(
             decimals=spec.metrics.decimals,
             resamples=resamples,
             seed=seed,
+        )
+    if program.contract == "files":
+        return score_files(
+            predictions_dir, bundle, chosen, program, runner or SandboxRunner.from_env()
         )
     declared = {m.name: m.greater_is_better for m in program.metrics}
     return _custom(

@@ -188,7 +188,7 @@ def test_form_validation(
     assert bad_kind.status_code == 422
     assert (
         "kind" in bad_kind.json()["detail"]
-        and "'image', 'build' or 'model'" in bad_kind.json()["detail"]
+        and "'image', 'build', 'model' or 'predictions'" in bad_kind.json()["detail"]
     )
     no_file = client.post(URL, headers=headers, data={"kind": "build"})
     assert no_file.status_code == 422 and "file" in no_file.json()["detail"]

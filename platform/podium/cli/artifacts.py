@@ -1,7 +1,8 @@
-"""What a participant hands over: a build context folder, a local image, or a bare model file.
+"""What a participant hands over: a build context folder, a local image, a bare model file, or
+a predictions file (for phases whose test inputs are public).
 
-`podium submit` turns each into the one file the API takes; `podium check` turns each into a
-local image to run. Exactly one of the three is given; :func:`choose` enforces it.
+`podium submit` turns each into the one file the API takes; `podium check` turns each of the
+first three into a local image to run. Exactly one is given; :func:`choose` enforces it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sandbox.docker_errors import translate_docker_errors
 from sandbox.errors import ImageError
 from sandbox.packing import pack_folder
 
-Kind = Literal["build", "image", "model"]
+Kind = Literal["build", "image", "model", "predictions"]
 
 
 class ArtifactError(Exception):
@@ -34,17 +35,29 @@ class Artifact:
     value: str
 
     def describe(self) -> str:
-        noun = {"build": "build context", "image": "image", "model": "model file"}[self.kind]
+        noun = {
+            "build": "build context",
+            "image": "image",
+            "model": "model file",
+            "predictions": "predictions file",
+        }[self.kind]
         return f"{noun} {self.value}"
 
 
-def choose(path: Path | None, image: str | None, model: Path | None) -> Artifact:
+def choose(
+    path: Path | None, image: str | None, model: Path | None, predictions: Path | None = None
+) -> Artifact:
     """The one artifact given on the command line, checked to exist (images are checked later)."""
-    given = [x for x in (path, image, model) if x is not None]
+    given = [x for x in (path, image, model, predictions) if x is not None]
     if len(given) != 1:
+        also = ", --predictions FILE" if predictions is not None else ""
         raise ArtifactError(
-            "give exactly one of: a folder with a Dockerfile, --image TAG, or --model FILE"
+            f"give exactly one of: a folder with a Dockerfile, --image TAG, --model FILE{also}"
         )
+    if predictions is not None:
+        if not predictions.is_file():
+            raise ArtifactError(f"{predictions} is not a file; give your predictions file")
+        return Artifact("predictions", str(predictions))
     if path is not None:
         if not path.is_dir():
             raise ArtifactError(f"{path} is not a folder; give a folder that holds a Dockerfile")
@@ -97,7 +110,7 @@ def upload_file(artifact: Artifact, client: docker.DockerClient | None, work_dir
     """The file the API takes for ``artifact`` (a packed context, a saved image, the model)."""
     if artifact.kind == "build":
         return pack_context(Path(artifact.value), work_dir)
-    if artifact.kind == "model":
+    if artifact.kind in ("model", "predictions"):
         return Path(artifact.value)
     if client is None:
         raise ArtifactError("saving an image needs the Docker engine")

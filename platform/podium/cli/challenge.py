@@ -188,3 +188,34 @@ def update(
         with connect() as client:
             answer = expect_dict(client.send_json("PUT", f"/challenges/{spec.slug}", body))
     console.print(f"updated {answer.get('slug')}: {answer.get('title')}")
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="a Codabench, CodaLab or EvalAI bundle or zip")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="folder for the Podium bundle (new)")
+    ] = None,
+    source_format: Annotated[
+        str | None, typer.Option("--format", help="codabench, codalab or evalai (detected)")
+    ] = None,
+) -> None:
+    """Write a Podium bundle from another platform's bundle, and a report of what carried over."""
+    from challenges.importers import REPORT_FILE, import_bundle
+
+    console = Console(highlight=False, soft_wrap=True)
+    dest = out or Path(f"{source.name.removesuffix('.zip')}-podium")
+    try:
+        report = import_bundle(source, dest, source_format)
+        with load_bundle(dest) as bundle:
+            slug = bundle.spec.slug
+    except ChallengeError as exc:
+        console.print(f"cannot import {source}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{dest}: a Podium bundle ({slug}) from {report.source_format}; "
+        f"{len(report.mapped)} keys mapped, {len(report.dropped)} dropped, "
+        f"{len(report.assumptions)} assumptions: read {dest / REPORT_FILE}, then "
+        f"`podium challenge create {dest}`",
+        markup=False,
+    )

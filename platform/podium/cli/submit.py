@@ -35,6 +35,10 @@ def submit(
         typer.Option("--archive", help="send --image as a whole docker save archive instead"),
     ] = False,
     model: Annotated[Path | None, typer.Option(help="a bare model file (sent as is)")] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(help="a predictions file, scored as is (phases whose inputs are public)"),
+    ] = None,
     phase: Annotated[
         str | None, typer.Option(help="the phase (it must be open); default: the one open now")
     ] = None,
@@ -49,9 +53,9 @@ def submit(
     wait: Annotated[bool, typer.Option("--wait", help="follow it to the end")] = False,
     poll_seconds: Annotated[float, typer.Option(help="how often --wait asks")] = 2.0,
 ) -> None:
-    """Submit a model: a build-context folder, --image TAG or --model FILE."""
+    """Submit a model (a build-context folder, --image TAG, --model FILE) or --predictions FILE."""
     with handled():
-        artifact = choose(path, image, model)
+        artifact = choose(path, image, model, predictions)
         with work_dir() as tmp, connect(timeout_seconds=300) as client:
             engine = docker_client() if artifact.kind == "image" else None
             if engine is not None and image and not archive and not baseline:

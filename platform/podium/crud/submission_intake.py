@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from challenges.schema import DEFAULT_SUBMISSION_KINDS
 from podium.crud.phases import submission_phase
 from podium.crud.quotas import check_quota, lock_team
 from podium.crud.roles import check_may_compete, is_organiser
@@ -50,11 +51,13 @@ SUFFIXES: dict[SubmissionKind, tuple[str, ...]] = {
     SubmissionKind.IMAGE: TAR_SUFFIXES,
     SubmissionKind.BUILD: (*TAR_SUFFIXES, ".zip"),
     SubmissionKind.MODEL: (),  # any single file
+    SubmissionKind.PREDICTIONS: (),  # the file the task names, or a zip of the result files
 }
 HINTS = {
     SubmissionKind.IMAGE: "upload the output of `docker save IMAGE -o image.tar` (or gzip it)",
     SubmissionKind.BUILD: "upload a .tar, .tar.gz or .zip of a folder holding your Dockerfile",
     SubmissionKind.MODEL: "upload the model file itself",
+    SubmissionKind.PREDICTIONS: "upload the predictions file the challenge describes",
 }
 HEAD_BYTES = 512
 
@@ -73,7 +76,7 @@ class Intake:
 
 def check_kind(*, phase: Phase, kind: SubmissionKind) -> None:
     """Refuse a kind the phase does not accept (422)."""
-    allowed = phase.submission_kinds or [k.value for k in SubmissionKind]
+    allowed = phase.submission_kinds or list(DEFAULT_SUBMISSION_KINDS)
     if kind.value not in allowed:
         raise InvalidInput(
             f"phase {phase.name!r} does not accept submissions of kind {kind.value!r}; "

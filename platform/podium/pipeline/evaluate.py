@@ -2,6 +2,7 @@
 
     queued → preparing (image) → running (smoke run on a public sample, then the hidden data)
            → scoring (outside the container) → finished
+    queued → preparing → scoring (a predictions file: nothing built or run) → finished
 
 Failures on hidden data reach the participant as fixed messages (:mod:`.disclosure`).
 
@@ -17,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from challenges import Bundle
-from podium.db.models import SubmissionStatus
+from podium.db.models import SubmissionKind, SubmissionStatus
 from podium.db.types import utcnow
 from podium.pipeline.attempts import Heartbeat, advance, start_attempt
 from podium.pipeline.context import Attempt, PipelineContext
@@ -33,6 +34,7 @@ from podium.pipeline.smoke import run_smoke
 from podium.pipeline.stages import (
     load_challenge_bundle,
     output_dir,
+    place_predictions,
     run_model,
     save_scores,
     score_output,
@@ -84,6 +86,9 @@ def evaluate_submission(
 
 def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbeat) -> None:
     bundle = load_challenge_bundle(attempt)
+    if attempt.kind == SubmissionKind.PREDICTIONS.value:
+        _score_predictions(ctx, attempt, bundle, logs, beat)
+        return
     digest = prepare_image(ctx, attempt, bundle, logs, cancel=beat.cancelled)
     _check(beat)
     advance(
@@ -121,6 +126,27 @@ def _on_hidden_data(
         advance(ctx, attempt, SubmissionStatus.RUNNING, **timings, record=False)
         raise RunFailed(result)
     advance(ctx, attempt, SubmissionStatus.SCORING, **timings)
+    report = score_output(ctx, attempt, bundle, logs)
+    _check(beat)
+    save_scores(ctx, attempt, report)
+
+
+def _score_predictions(
+    ctx: PipelineContext, attempt: Attempt, bundle: Bundle, logs: LogDir, beat: Heartbeat
+) -> None:
+    """A predictions file: nothing is built or run; it is scored as a run's output would be.
+
+    Its messages are not withheld: the file is the team's own and the phase's inputs are
+    public (the bundle check requires it), so naming a missing id tells nothing hidden.
+    """
+    advance(
+        ctx,
+        attempt,
+        SubmissionStatus.SCORING,
+        logs_path=str(logs.root),
+        data_sha256=bundle.hidden_hash(attempt.phase_name),
+    )
+    place_predictions(ctx, attempt, bundle)
     report = score_output(ctx, attempt, bundle, logs)
     _check(beat)
     save_scores(ctx, attempt, report)

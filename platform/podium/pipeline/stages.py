@@ -26,6 +26,7 @@ from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault, Stop
 from podium.pipeline.logs import LogDir
 from podium.saved_predictions import save_validated_predictions, saved_path
+from sandbox.archives import ArchiveLimits, safe_extract
 from sandbox.result import RunResult, RunStatus
 
 RUN_FILE = "run.json"
@@ -84,6 +85,33 @@ def run_model(
     logs.write("stderr.txt", result.stderr_tail)
     logs.write_json(RUN_FILE, result.to_dict())
     return result
+
+
+def place_predictions(ctx: PipelineContext, attempt: Attempt, bundle: Bundle) -> None:
+    """Put an uploaded predictions file where a run would have left it, for the same scoring.
+
+    The file becomes ``/output/<task.predictions.file>``; for a scoring program of contract
+    ``files``, a zip is unpacked instead (the result archives of the platforms such programs
+    come from), under the phase's output caps.
+
+    Raises:
+        ArchiveError: the zip is unsafe or over the caps (the participant's fault).
+    """
+    out = output_dir(ctx, attempt)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    program = bundle.spec.metrics.scoring_program
+    with attempt.file_path.open("rb") as handle:
+        is_zip = handle.read(4) == b"PK\x03\x04"
+    if program is not None and program.contract == "files" and is_zip:
+        caps = sandbox_limits_for(bundle.phase(attempt.phase_name))
+        limits = ArchiveLimits(
+            max_entries=caps.output_files, max_total_mb=caps.output_mb,
+            max_file_mb=caps.output_mb,
+        )  # fmt: skip
+        safe_extract(attempt.file_path, out, limits)
+        return
+    shutil.copyfile(attempt.file_path, out / bundle.spec.task.predictions.file)
 
 
 def score_output(

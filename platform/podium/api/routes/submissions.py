@@ -77,8 +77,10 @@ async def create_submission(
     settings: SettingsDep,
     store: StoreDep,
     enqueue: EnqueueDep,
-    file: Annotated[UploadFile, File(description="image archive, build context or model file")],
-    kind: Annotated[SubmissionKind, Form(description="image, build or model")],
+    file: Annotated[
+        UploadFile, File(description="image archive, build context, model or predictions file")
+    ],
+    kind: Annotated[SubmissionKind, Form(description="image, build, model or predictions")],
     phase: Annotated[
         str | None, Form(description="the phase (it must be open); default: the one open now")
     ] = None,

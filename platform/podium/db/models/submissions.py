@@ -46,6 +46,7 @@ class SubmissionKind(StrEnum):
     IMAGE = "image"
     BUILD = "build"
     MODEL = "model"
+    PREDICTIONS = "predictions"  # a file scored as is, never run (phases with public inputs)
 
 
 class ScoreSplit(StrEnum):
