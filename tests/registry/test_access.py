@@ -168,3 +168,34 @@ def test_push_token_refused_over_team_quota(
     assert jwt.decode(pull_only, options={"verify_signature": False})["access"][0]["actions"] == [
         "pull"
     ]
+
+
+def test_token_forms_the_engine_uses(
+    client: TestClient, session: Session, store: Store, tmp_path: Path, registry: str
+) -> None:
+    secret, repo, _, _ = _world(client, session, store, tmp_path)
+    scope = f"repository:{repo}:pull,push"
+    offline = client.get(  # docker login: GET, offline_token=true, client_id=docker
+        "/api/v1/registry/token",
+        params={"service": "podium-registry", "scope": scope, "offline_token": "true",
+                "client_id": "docker"},
+        headers=basic(secret),
+    )  # fmt: skip
+    assert offline.status_code == 200, offline.text
+    assert "refresh_token" not in offline.json()  # so docker keeps the API token it was given
+    form = client.post(  # the OAuth2 password form
+        "/api/v1/registry/token",
+        data={"grant_type": "password", "username": "x", "password": secret, "scope": scope,
+              "service": "podium-registry", "client_id": "docker", "access_type": "offline"},
+    )  # fmt: skip
+    assert form.status_code == 200, form.text
+    claims = jwt.decode(form.json()["access_token"], options={"verify_signature": False})
+    assert claims["access"] == [{"type": "repository", "name": repo, "actions": ["pull", "push"]}]
+    refresh = client.post(
+        "/api/v1/registry/token",
+        data={"grant_type": "refresh_token", "refresh_token": "anything", "scope": scope},
+    )
+    assert refresh.status_code == 401
+    assert "docker login again" in refresh.json()["details"]
+    wrong = client.get("/api/v1/registry/token", headers=basic("not-a-token"))
+    assert wrong.json()["details"] == wrong.json()["detail"]  # the field the engine shows

@@ -5,6 +5,13 @@ repository, and submissions of pushed images.
 HTTP basic auth whose password is a Podium API token (any user name), or the platform's internal
 credential; ``POST`` is the OAuth2 password form of the same. What a token grants is decided in
 :mod:`podium.registry.access`.
+
+No refresh token is issued (Distribution's token specification makes it optional): the engine
+asks with ``offline_token=true`` (GET) or ``access_type=offline`` (POST), gets none, and so
+``docker login`` keeps the user name and API token it was given, which the participant can
+revoke like any API token; a POST with ``grant_type=refresh_token`` is refused, saying to log
+in again. Refusals carry ``details`` as well as ``detail``: the engine shows ``details`` to the
+person at ``docker login`` or ``docker push`` instead of a bare "authentication required".
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +35,7 @@ from podium.api.routes.submissions import EnqueueDep
 from podium.crud.submission_views import SubmissionSummary, access_for, submission_summary
 from podium.crud.tokens import user_for_token
 from podium.db.models import User
+from podium.errors import QuotaExceeded
 from podium.registry import access
 from podium.registry.client import RegistryClient, RegistryUnavailable
 from podium.registry.config import signer_for
@@ -142,6 +151,18 @@ def _usage(registry: RegistryClient, repository: str) -> int:
     return registry.usage_bytes(repository, shared)
 
 
+def _answered(grant: Callable[[], RegistryToken]) -> RegistryToken | JSONResponse:
+    """The token, or the refusal with ``details`` too, the field the Docker engine shows."""
+    try:
+        return grant()
+    except HTTPException as error:
+        code, message, headers = error.status_code, str(error.detail), error.headers
+    except QuotaExceeded as error:
+        code, message, headers = status.HTTP_429_TOO_MANY_REQUESTS, error.message, None
+    body = {"detail": message, "details": message}
+    return JSONResponse(body, status_code=code, headers=headers)
+
+
 @router.get("/registry/token", response_model=RegistryToken)
 def registry_token(
     session: SessionDep,
@@ -150,10 +171,15 @@ def registry_token(
     authorization: Annotated[str | None, Header()] = None,
     scope: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     service: str = SERVICE,
-) -> RegistryToken:
+    offline_token: bool = False,
+) -> RegistryToken | JSONResponse:
     """A short-lived registry token (HTTP basic auth: the password is a Podium API token)."""
-    user_name, password = _basic(authorization)
-    return _grant(session, settings, registry, user_name, password, scope)
+
+    def grant() -> RegistryToken:
+        user_name, password = _basic(authorization)
+        return _grant(session, settings, registry, user_name, password, scope)
+
+    return _answered(grant)
 
 
 @router.post("/registry/token", response_model=RegistryToken)
@@ -165,11 +191,18 @@ def registry_token_form(
     password: Annotated[str, Form()] = "",
     scope: Annotated[str, Form()] = "",
     grant_type: Annotated[str, Form()] = "password",
-) -> RegistryToken:
-    """The same token through the OAuth2 password form (what ``docker login`` tries first)."""
-    if grant_type != "password" or not password:
-        raise _refused("only grant_type=password with your Podium API token as the password")
-    return _grant(session, settings, registry, username, password, scope.split())
+    access_type: Annotated[str, Form()] = "online",
+) -> RegistryToken | JSONResponse:
+    """The same token through the OAuth2 password form (no refresh tokens are issued)."""
+
+    def grant() -> RegistryToken:
+        if grant_type == "refresh_token":
+            raise _refused("this registry issues no refresh tokens; run docker login again")
+        if grant_type != "password" or not password:
+            raise _refused("only grant_type=password with your Podium API token as the password")
+        return _grant(session, settings, registry, username, password, scope.split())
+
+    return _answered(grant)
 
 
 @router.post("/challenges/{slug}/registry/repository", response_model=Repository)
