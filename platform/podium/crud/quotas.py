@@ -17,6 +17,7 @@ poll interval (a hint, not a promise: queued submissions have no deadline yet).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,42 @@ def check_quota(session: Session, *, team: Team, phase: Phase, now: datetime | N
             f"{retry_at.isoformat()}",
             retry_at,
         )
+
+
+@dataclass(frozen=True)
+class QuotaLeft:
+    """What a team may still submit to a phase now, counted as :func:`check_quota` counts."""
+
+    per_day: int
+    per_day_limit: int
+    total: int
+    total_limit: int
+    in_flight: int
+    in_flight_limit: int
+
+    @property
+    def allowed(self) -> int:
+        """How many submissions would be accepted one after the other right now."""
+        return max(0, min(self.per_day, self.total))
+
+
+def quota_left(
+    session: Session, *, team: Team | None, phase: Phase, now: datetime | None = None
+) -> QuotaLeft:
+    """The team's remaining submissions in ``phase`` (all of them for a user without a team)."""
+    limits = phase.quota
+    used = (0, 0, 0)
+    if team is not None:
+        now = now or utcnow()
+        counted = _counted(team, phase)
+        flying = counted.where(col(Submission.status).in_(list(IN_FLIGHT_STATUSES)))
+        recent = counted.where(col(Submission.created_at) > now - WINDOW)
+        used = (_count(session, recent), _count(session, counted), _count(session, flying))
+    return QuotaLeft(
+        max(0, limits.per_day - used[0]), limits.per_day,
+        max(0, limits.total - used[1]), limits.total,
+        max(0, limits.in_flight - used[2]), limits.in_flight,
+    )  # fmt: skip
 
 
 def _total_reached(session: Session, *, phase: Phase, limit: int, now: datetime) -> None:

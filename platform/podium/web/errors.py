@@ -25,7 +25,8 @@ from podium.web.session import LoginRequired
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def _status_of(error: PodiumError) -> int:
+def status_of(error: PodiumError) -> int:
+    """The HTTP status the API answers ``error`` with."""
     for cls in type(error).__mro__:
         if cls in STATUS_OF:
             return STATUS_OF[cls]
@@ -55,7 +56,7 @@ class PageRoute(APIRoute):
             except LoginRequired:
                 return login_redirect(request)
             except PodiumError as error:
-                return error_page(request, _status_of(error), error.message)
+                return error_page(request, status_of(error), error.message)
             except HTTPException as error:
                 return error_page(request, error.status_code, str(error.detail))
             except RequestValidationError:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from podium.api.deps import SessionDep, StoreDep, get_challenge
+from podium.api.deps import SessionDep, SettingsDep, StoreDep, get_challenge
 from podium.api.ratelimit import limit_login
 from podium.crud import roles, users
 from podium.crud.challenge_views import challenge_detail, challenge_public
@@ -16,7 +16,7 @@ from podium.crud.team_profiles import profile_filter
 from podium.errors import NotFound
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
-from podium.web.participation import CATEGORIES, countries_present, participation
+from podium.web.participation import CATEGORIES, countries_present, participation, submit_form
 from podium.web.render import render
 from podium.web.session import (
     CSRF_FIELD,
@@ -92,6 +92,7 @@ def challenge_page(
     slug: str,
     session: SessionDep,
     store: StoreDep,
+    settings: SettingsDep,
     user: PageUser,
     phase: str | None = None,
     split: str = "public",
@@ -111,13 +112,15 @@ def challenge_page(
         if phase is not None:
             raise
         board = None
+    me = participation(session, challenge=challenge, user=user)
     context = {
         "detail": detail,
         "board": board,
         "decimals": board.config.decimals if board and board.config else 4,
         "staff": roles.is_staff(session, user=user, challenge=challenge),
         "organiser": roles.is_organiser(session, user=user, challenge=challenge),
-        "me": participation(session, challenge=challenge, user=user),
+        "me": me,
+        "submit": submit_form(session, challenge=challenge, me=me, settings=settings),
         "filter_countries": countries_present(
             [p.country for p in (board.profiles or {}).values()] if board else []
         ),

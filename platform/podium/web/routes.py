@@ -2,7 +2,14 @@
 
 from fastapi import APIRouter
 
-from podium.web import pages_account, pages_public, pages_staff, pages_submissions, pages_teams
+from podium.web import (
+    pages_account,
+    pages_public,
+    pages_staff,
+    pages_submissions,
+    pages_submit,
+    pages_teams,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_public.router)
@@ -10,3 +17,4 @@ router.include_router(pages_submissions.router)
 router.include_router(pages_staff.router)
 router.include_router(pages_account.router)
 router.include_router(pages_teams.router)
+router.include_router(pages_submit.router)

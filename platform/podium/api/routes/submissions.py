@@ -10,12 +10,10 @@ run on hidden data (:mod:`podium.crud.submission_logs`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
-from sqlmodel import Session
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from podium.api.deps import (
@@ -32,9 +30,9 @@ from podium.api.deps import (
     TeamAccess,
 )
 from podium.api.ids import Offset
+from podium.api.submission_upload import EnqueueDep, Enqueuer, get_enqueuer, receive_submission
 from podium.api.upload_guard import UploadRoute, upload
 from podium.crud.submission_edits import update_submission
-from podium.crud.submission_intake import accept_submission, plan_submission
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
     SubmissionDetail,
@@ -45,22 +43,11 @@ from podium.crud.submission_views import (
     submission_detail,
     submission_summary,
 )
-from podium.db.models import Submission, SubmissionKind, SubmissionStatus, SubmissionUpdate
+from podium.db.models import SubmissionKind, SubmissionStatus, SubmissionUpdate
 from podium.pipeline import dispatch
-from podium.settings import Settings
-from podium.store import MB, save_upload
 
 router = APIRouter(tags=["submissions"], route_class=UploadRoute)
-
-Enqueuer = Callable[[Session, Submission, Settings], None]
-
-
-def get_enqueuer() -> Enqueuer:
-    """How a committed submission reaches the workers (tests may record it instead)."""
-    return dispatch.enqueue
-
-
-EnqueueDep = Annotated[Enqueuer, Depends(get_enqueuer)]
+__all__ = ["Enqueuer", "get_enqueuer", "router"]  # get_enqueuer: the seam tests override
 
 
 @router.post(
@@ -94,24 +81,11 @@ async def create_submission(
     ] = False,
 ) -> SubmissionSummary:
     """Upload a submission; it is queued for evaluation (poll GET /submissions/{id})."""
-    intake = await run_in_threadpool(
-        partial(
-            plan_submission, session, challenge=challenge, user=user, kind=kind,
-            phase_name=phase, filename=file.filename, baseline=baseline,
-        )
+    submission = await receive_submission(
+        session, challenge=challenge, user=user, settings=settings, store=store,
+        enqueue=enqueue, file=file, kind=kind, phase=phase, description=description,
+        baseline=baseline,
     )  # fmt: skip
-    upload_path = store.new_upload_path()
-    try:
-        stored = await save_upload(file, upload_path, max_bytes=settings.max_upload_mb * MB)
-        submission = await run_in_threadpool(
-            partial(
-                accept_submission, session, intake=intake, user=user, upload=stored,
-                description=description, store=store,
-            )
-        )  # fmt: skip
-    finally:
-        upload_path.unlink(missing_ok=True)
-    await run_in_threadpool(enqueue, session, submission, settings)
     response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
     access = await run_in_threadpool(partial(access_for, session, submission=submission, user=user))
     return await run_in_threadpool(partial(submission_summary, session, access=access, store=store))
