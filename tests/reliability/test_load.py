@@ -171,7 +171,10 @@ def _check_board(
         public = {
             m: s.value for (split, m), s in platform.scores(row.id).items() if split == "public"
         }
-        key = (*(_sort_value(public, m, decimals) for m in metrics), row.created_at)
+        key: tuple[float | datetime, ...] = (
+            *(_sort_value(public, m, decimals) for m in metrics),
+            row.created_at,
+        )
         if row.team_id not in best or key < best[row.team_id][0]:
             best[row.team_id] = (key, row.id, public)
     expected = [
