@@ -86,3 +86,21 @@ def _runs(worker: WorkerHealth) -> str:
         else f"another challenge ({run.status})"
         for run in worker.running
     )
+
+
+@app.command("registry-gc")
+def registry_gc(
+    grace_hours: float = typer.Option(
+        24.0, min=0, help="keep manifests pushed this recently even if no submission pins them"
+    ),
+    blobs: bool = typer.Option(
+        False,
+        "--blobs",
+        help="then free the layers no manifest holds (docker-registry garbage-collect); "
+        "the registry must be stopped",
+    ),
+) -> None:
+    """Delete team images no submission still needs; with --blobs, free their layers."""
+    from podium.cli.registry_gc import run_gc
+
+    run_gc(get_settings(), grace_hours=grace_hours, blobs=blobs, echo=typer.echo)

@@ -7,6 +7,7 @@ that share the platform's home) with exactly the scope of each request.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -116,16 +117,21 @@ class RegistryClient:
         response = self._request("GET", "/v2/_catalog?n=1000", ["*"], "catalog")
         return list(response.json().get("repositories") or [])
 
-    def manifests(self, repository: str) -> list[Manifest]:
-        """The manifests the tags of ``repository`` name, each once."""
+    def manifests(self, repository: str, digests: Iterable[str] = ()) -> list[Manifest]:
+        """The manifests the tags of ``repository`` name, and ``digests`` (untagged ones the
+        API cannot list), each once."""
         found: dict[str, Manifest] = {}
-        for tag in self.tags(repository):
-            manifest = self.manifest(repository, tag)
+        for reference in [*self.tags(repository), *sorted(set(digests))]:
+            if reference in found:
+                continue
+            manifest = self.manifest(repository, reference)
             if manifest is not None:
                 found.setdefault(manifest.digest, manifest)
         return list(found.values())
 
-    def usage_bytes(self, repository: str, shared: set[str]) -> int:
-        """Bytes of the layers ``repository``'s images hold, each once, not counting ``shared``."""
-        layers = {d: s for m in self.manifests(repository) for d, s in m.layers if d not in shared}
+    def usage_bytes(self, repository: str, shared: set[str], digests: Iterable[str] = ()) -> int:
+        """Bytes of the layers ``repository``'s images hold, each once, not counting ``shared``;
+        ``digests``: manifests stored untagged (see :mod:`podium.registry.storage`)."""
+        held = self.manifests(repository, digests)
+        layers = {d: s for m in held for d, s in m.layers if d not in shared}
         return sum(layers.values())

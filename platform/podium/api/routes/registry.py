@@ -38,10 +38,11 @@ from podium.db.models import User
 from podium.errors import QuotaExceeded
 from podium.registry import access
 from podium.registry.client import RegistryClient, RegistryUnavailable
-from podium.registry.config import signer_for
+from podium.registry.config import RegistryFiles, signer_for
 from podium.registry.engine import registry_host
 from podium.registry.intake import accept_pushed, own_repository
 from podium.registry.keys import SERVICE
+from podium.registry.storage import stored_manifests
 from podium.settings import Settings
 from sandbox.dockerfile import RUNTIME_IMAGES
 
@@ -125,7 +126,7 @@ def _participant_token(
     requested: list[access.Scope],
 ) -> RegistryToken:  # fmt: skip
     granted = access.participant_access(
-        session, user, requested, usage=partial(_usage, registry),
+        session, user, requested, usage=partial(_usage, registry, settings),
         quota_mb=settings.registry_team_quota_mb,
     )  # fmt: skip
     return _sign(settings, user.username, granted)
@@ -140,7 +141,10 @@ def _sign(settings: Settings, subject: str, granted: list[dict[str, Any]]) -> Re
     )  # fmt: skip
 
 
-def _usage(registry: RegistryClient, repository: str) -> int:
+def _usage(registry: RegistryClient, settings: Settings, repository: str) -> int:
+    # untagged manifests count too, where the registry's store is readable (podium up; the
+    # compose stack mounts it): the API lists tagged ones only
+    untagged = stored_manifests(RegistryFiles.under(settings.home).data, repository)
     shared = {
         digest
         for image in RUNTIME_IMAGES
@@ -148,7 +152,7 @@ def _usage(registry: RegistryClient, repository: str) -> int:
         if manifest is not None
         for digest, _ in manifest.layers
     }
-    return registry.usage_bytes(repository, shared)
+    return registry.usage_bytes(repository, shared, untagged)
 
 
 def _answered(grant: Callable[[], RegistryToken]) -> RegistryToken | JSONResponse:
