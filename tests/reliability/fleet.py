@@ -115,11 +115,12 @@ class Submitted:
 
 
 def submit_all(
-    api: TestClient, plan: Sequence[Planned], *, timeout: float = 3600, pause: float = 0.5
+    api: TestClient, plan: Sequence[Planned], *, timeout: float = 3600, pause: float = 1.0
 ) -> list[Submitted]:
     """Upload every planned submission through the API, in order where the quotas allow.
 
-    A 429 (a quota) leaves the upload for a later pass; any other refusal fails at once.
+    A 429 (a quota) leaves the upload, and the team's later ones to the same challenge, for a
+    later pass (``pause`` seconds on); any other refusal fails at once.
     """
     waiting = list(plan)
     refusals = [0] * len(plan)
@@ -129,11 +130,16 @@ def submit_all(
     while waiting:
         assert time.monotonic() < deadline, f"{len(waiting)} uploads still refused at the end"
         left = []
+        refused: set[tuple[str, str]] = set()  # the team's later uploads there wait too
         for planned in waiting:
             n = index[id(planned)]
+            if (planned.team.name, planned.slug) in refused:
+                left.append(planned)
+                continue
             answer = _post(api, planned)
             if answer.status_code == 429:
                 refusals[n] += 1
+                refused.add((planned.team.name, planned.slug))
                 left.append(planned)
                 continue
             assert answer.status_code == 201, f"{answer.status_code}: {answer.text}"
