@@ -46,7 +46,7 @@ def read_team(team: TeamDep, user: CurrentUser, session: SessionDep) -> TeamPubl
 def update_team(
     body: TeamUpdate, team: TeamDep, user: CurrentUser, session: SessionDep
 ) -> TeamPublic:
-    """Change the team's affiliation, country or category (its owner only)."""
+    """Change the team's affiliation, country or category (its owner, or an admin)."""
     changed = teams.update_profile(session, team=team, user=user, update=body)
     challenge = require_challenge_by_id(session, challenge_id=team.challenge_id)
     return team_views.team_public(session, team=changed, challenge=challenge, viewer=user)
