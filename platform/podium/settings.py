@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         description="Address clients and worker engines reach the registry at; default "
         "http://127.0.0.1:<registry_port>.",
     )
+    registry_engine_host: str = Field(
+        default="",
+        description="host:port that Docker engines push to and pull from (image references "
+        "name it): for the API, the address participants reach; for a worker, the address its "
+        "host's engine reaches. Default: host:port of registry_url. The compose stack sets it: "
+        "there registry_url is the registry's service name, which no engine resolves.",
+    )
     registry_token_minutes: int = Field(
         default=5, gt=0, le=60, description="Lifetime of a registry token issued by the API."
     )
@@ -260,6 +267,9 @@ class Settings(BaseSettings):
             derived["sandbox_staging"] = home / "staging"
         if not self.registry_url:
             derived["registry_url"] = f"http://127.0.0.1:{self.registry_port}"
+        if not self.registry_engine_host:
+            registry_url = derived.get("registry_url", self.registry_url)
+            derived["registry_engine_host"] = registry_url.split("://", 1)[-1].rstrip("/")
         for name, value in derived.items():
             object.__setattr__(self, name, value)
         return self

@@ -101,6 +101,29 @@ def registry_gc(
     ),
 ) -> None:
     """Delete team images no submission still needs; with --blobs, free their layers."""
-    from podium.cli.registry_gc import run_gc
+    from podium.cli.registry_admin import run_gc
 
     run_gc(get_settings(), grace_hours=grace_hours, blobs=blobs, echo=typer.echo)
+
+
+@app.command("registry-serve")
+def registry_serve(
+    listen: str = typer.Option("127.0.0.1:5050", help="address:port the registry listens on"),
+    realm: str = typer.Option(
+        ...,
+        help="the API's token endpoint as participants' engines reach it "
+        "(https://HOST/api/v1/registry/token)",
+    ),
+) -> None:
+    """Run the image registry in the foreground (the compose stack's registry service)."""
+    from podium.cli.registry_admin import serve
+
+    serve(get_settings(), listen=listen, realm=realm)
+
+
+@app.command("registry-seed")
+def registry_seed() -> None:
+    """Push the runtime images this host's engine holds and the registry lacks (once)."""
+    from podium.cli.registry_admin import seed
+
+    seed(get_settings(), typer.echo)

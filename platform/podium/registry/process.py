@@ -18,7 +18,7 @@ import httpx
 from podium.cli.supervise import Child, start_child
 from podium.registry.client import RegistryClient, RegistryUnavailable
 from podium.registry.config import BINARY, TOKEN_PATH, RegistryFiles, signer_for, write_config
-from podium.registry.engine import push, registry_host
+from podium.registry.engine import push
 from podium.settings import Settings
 from sandbox.dockerfile import RUNTIME_IMAGES
 from sandbox.errors import SandboxError
@@ -89,7 +89,7 @@ def seed_runtime_images(
             token = registry.token(
                 [{"type": "repository", "name": repository, "actions": ["pull", "push"]}]
             )
-            push(engine, image, host=registry_host(settings.registry_url),
+            push(engine, image, host=settings.registry_engine_host,
                  repository=repository, tag=tag, token=token)  # fmt: skip
             pushed.append(image)
     except (RegistryUnavailable, SandboxError) as error:

@@ -16,7 +16,7 @@ import docker
 from podium.pipeline.faults import PlatformFault
 from podium.registry.client import RegistryClient, RegistryUnavailable
 from podium.registry.config import signer_for
-from podium.registry.engine import pull, registry_host
+from podium.registry.engine import pull
 from podium.registry.reference import pinned_digest
 from podium.settings import Settings
 from sandbox.errors import ImageError, SandboxError
@@ -44,7 +44,7 @@ def pull_pinned(
         if manifest is None:
             raise ImageError(f"{repository} holds no image {digest}; push it, then submit again")
         token = registry.token([{"type": "repository", "name": repository, "actions": ["pull"]}])
-        host = registry_host(settings.registry_url)
+        host = settings.registry_engine_host
         image_id = pull(client, host=host, repository=repository, digest=digest, token=token)
     except RegistryUnavailable as error:
         raise PlatformFault(str(error)) from None

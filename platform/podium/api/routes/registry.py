@@ -39,7 +39,6 @@ from podium.errors import QuotaExceeded
 from podium.registry import access
 from podium.registry.client import RegistryClient, RegistryUnavailable
 from podium.registry.config import RegistryFiles, signer_for
-from podium.registry.engine import registry_host
 from podium.registry.intake import accept_pushed, own_repository
 from podium.registry.keys import SERVICE
 from podium.registry.storage import stored_manifests
@@ -220,7 +219,7 @@ def team_repository(
     scopes = [f"repository:{name}:pull,push", *[f"repository:{r}:pull" for r in runtimes]]
     granted = _participant_token(session, settings, registry, user, access.parse_scopes(scopes))
     return Repository(
-        registry=registry_host(settings.registry_url),
+        registry=settings.registry_engine_host,
         repository=name,
         runtime_repositories=runtimes,
         token=granted.token,
