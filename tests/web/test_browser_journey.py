@@ -133,6 +133,7 @@ def test_a_model_file_submitted_from_the_page_is_followed_to_its_scores(
         with page.expect_request(lambda r: r.method == "POST") as sent:
             form.get_by_role("button", name="Submit").click()
         assert sent.value.headers.get("x-csrf-token")  # the script's upload, with its progress
+        assert "csrf_token" not in sent.value.url  # the token stays out of the URL on this path
         expect(page).to_have_url(re.compile(r"/submissions/\d+$"))
         expect(page.locator("#status")).to_have_text("finished", timeout=EVALUATION_MS)
         expect(page.locator("table.scores")).to_contain_text("roc_auc")
