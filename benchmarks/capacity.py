@@ -57,6 +57,7 @@ from tests.reliability.fleet import (  # noqa: E402
     Team,
     make_teams,
     redis_server,
+    remove_images,
     submit_all,
     wait_all,
 )
@@ -133,6 +134,7 @@ def configured(
     finally:
         for worker in started:
             worker.stop()
+        remove_images(platform)
 
 
 def run_batch(measured: Measured, per_team: int) -> None:

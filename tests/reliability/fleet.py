@@ -159,6 +159,26 @@ def _post(api: TestClient, planned: Planned) -> Response:
     )
 
 
+def remove_images(platform: Platform) -> int:
+    """Remove the images the platform made for its submissions (the engine is shared: only
+    these, by the digests its database recorded); one still in use stays. Returns how many."""
+    import docker
+    import docker.errors
+
+    with platform.session() as session:
+        digests = set(session.exec(select(Submission.image_digest)).all()) - {None}
+    client = docker.from_env()
+    removed = 0
+    for digest in digests:
+        try:
+            client.api.remove_image(digest)
+            removed += 1
+        except docker.errors.APIError:
+            continue  # gone already, or used by a container: not ours to force
+    client.close()
+    return removed
+
+
 def wait_all(platform: Platform, ids: Sequence[int], timeout: float) -> dict[int, Submission]:
     """Every submission once all of them reached a final state (or the timeout passed)."""
     deadline = time.monotonic() + timeout

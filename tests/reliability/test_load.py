@@ -48,6 +48,7 @@ from tests.reliability.fleet import (
     make_teams,
     random_model,
     redis_server,
+    remove_images,
     submit_all,
     wait_all,
     wait_tracked,
@@ -71,13 +72,15 @@ def loaded(
     postgres_url: str,
     redis_url: str,
     docker_client: docker.DockerClient,
-) -> Platform:
-    """A platform on PostgreSQL and Redis with the three example challenges."""
+) -> Iterator[Platform]:
+    """A platform on PostgreSQL and Redis with the three example challenges (the images it
+    made are removed afterwards)."""
     root = tmp_path_factory.mktemp("load")
     platform = make_platform(root / "home", database_url=postgres_url, broker_url=redis_url)
     for folder in build_all(root / "examples").values():
         platform.register(folder)
-    return platform
+    yield platform
+    remove_images(platform)
 
 
 def _plan(platform: Platform, submissions: int, teams: int) -> list[Planned]:
