@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from challenges.examples import build_all
 from podium.app import create_app
 from podium.db.migrate import upgrade
 from podium.settings import Settings
 from podium.store import Store
+from tests.pipeline.harness import quick_bundle
 from tests.postgres import postgres_url  # noqa: F401  (a fixture for every test module)
 
 RUNTIME_PYTHON = "podium/runtime-python:3.11"
@@ -84,3 +86,18 @@ def session(app: FastAPI) -> Iterator[Session]:
 @pytest.fixture
 def store(settings: Settings) -> Store:
     return Store.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every example bundle with its data built once per session, in a temporary folder (the
+    source stays untouched; tests that change a bundle copy it first)."""
+    return build_all(tmp_path_factory.mktemp("examples"))
+
+
+@pytest.fixture(scope="session")
+def quick(built_examples: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The breast-cancer bundle with an 8 s wall-time limit, slug ``quick-check``."""
+    return quick_bundle(
+        built_examples["breast-cancer-diagnosis"], tmp_path_factory.mktemp("quick") / "quick"
+    )

@@ -1,4 +1,4 @@
-"""Shared fixtures: the examples' data is built once per session, into a temporary copy."""
+"""Shared fixtures: a writable copy of a built example (built once a session: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-from challenges.examples import build_all
-
-
-@pytest.fixture(scope="session")
-def built_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every example bundle with its data built, in a session temp folder (source untouched)."""
-    return build_all(tmp_path_factory.mktemp("examples"))
 
 
 @pytest.fixture

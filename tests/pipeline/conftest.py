@@ -1,4 +1,4 @@
-"""Pipeline fixtures: example bundles built once per session; one platform + worker per module."""
+"""Pipeline fixtures: one platform + worker per module (the built examples: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from challenges.examples import build_all
-from tests.pipeline.harness import Platform, Worker, make_platform, quick_bundle
-
-
-@pytest.fixture(scope="session")
-def built_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every example bundle with its data built, in a session temp folder (source untouched)."""
-    return build_all(tmp_path_factory.mktemp("pipeline-examples"))
-
-
-@pytest.fixture(scope="session")
-def quick(built_examples: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The breast-cancer bundle with an 8 s wall-time limit, slug ``quick-check``."""
-    return quick_bundle(
-        built_examples["breast-cancer-diagnosis"], tmp_path_factory.mktemp("quick") / "quick"
-    )
+from tests.pipeline.harness import Platform, Worker, make_platform
 
 
 @pytest.fixture(scope="module")

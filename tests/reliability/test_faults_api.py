@@ -29,7 +29,6 @@ from sqlmodel import col, select
 
 from podium.db.models import Submission
 from podium.store import Store
-from tests.pipeline.conftest import built_examples, quick  # noqa: F401  (fixtures)
 from tests.pipeline.harness import REPO, Platform, Worker, constant_model, free_port
 from tests.platform.factories import auth_headers
 from tests.reliability.audit import audit

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from podium.db.models import SubmissionKind, SubmissionStatus
-from tests.pipeline.conftest import built_examples, quick  # noqa: F401  (fixtures)
 from tests.pipeline.harness import Platform, Worker, constant_model, remove_runs_of
 from tests.reliability.audit import audit
 from tests.reliability.conftest import Row

@@ -15,7 +15,6 @@ import docker
 import pytest
 
 from podium.db.models import SubmissionKind
-from tests.pipeline.conftest import built_examples, quick  # noqa: F401  (fixtures)
 from tests.pipeline.harness import Platform, Worker, constant_model
 from tests.reliability.audit import audit
 from tests.reliability.conftest import Row

@@ -32,7 +32,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from challenges.examples import SLUGS, build_all
+from challenges.examples import SLUGS
 from podium.app import create_app
 from podium.db.models import (
     Submission,
@@ -69,6 +69,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def loaded(
     tmp_path_factory: pytest.TempPathFactory,
+    built_examples: dict[str, Path],
     postgres_url: str,
     redis_url: str,
     docker_client: docker.DockerClient,
@@ -77,7 +78,7 @@ def loaded(
     made are removed afterwards)."""
     root = tmp_path_factory.mktemp("load")
     platform = make_platform(root / "home", database_url=postgres_url, broker_url=redis_url)
-    for folder in build_all(root / "examples").values():
+    for folder in built_examples.values():
         platform.register(folder)
     yield platform
     remove_images(platform)
