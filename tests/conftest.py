@@ -18,7 +18,7 @@ from podium.app import create_app
 from podium.db.migrate import upgrade
 from podium.settings import Settings
 from podium.store import Store
-from tests.pipeline.harness import quick_bundle
+from tests.pipeline.harness import free_port, quick_bundle
 from tests.postgres import postgres_url  # noqa: F401  (a fixture for every test module)
 
 RUNTIME_PYTHON = "podium/runtime-python:3.11"
@@ -63,7 +63,8 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(migrated_template, home / "podium.db")
-    return Settings(home=home, migrate_on_start=False)
+    # a registry port of its own: a platform running beside the tests must not answer
+    return Settings(home=home, migrate_on_start=False, registry_port=free_port())
 
 
 @pytest.fixture

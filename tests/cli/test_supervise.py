@@ -84,7 +84,8 @@ def test_a_child_that_ignores_sigterm_is_killed_with_its_group(tmp_path: Path) -
 def test_podium_up_restarts_its_worker_and_stops_whole_on_a_group_sigterm(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port, mlflow_port = free_port(), free_port()
-    env = {**os.environ, "PODIUM_HOME": str(home), "PODIUM_REAPER_INTERVAL_SECONDS": "1"}
+    env = {**os.environ, "PODIUM_HOME": str(home), "PODIUM_REAPER_INTERVAL_SECONDS": "1",
+           "PODIUM_REGISTRY_PORT": str(free_port())}  # fmt: skip
     up = subprocess.Popen(
         [sys.executable, "-m", "podium.cli", "up", "--port", str(port),
          "--mlflow-port", str(mlflow_port)],

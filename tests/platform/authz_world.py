@@ -285,6 +285,9 @@ def build_matrix(tmp: Path, migrated_template: Path) -> Iterator[Matrix]:
         result_backend="cache+memory://",
         register_rate_limit="1000/minute",
         login_rate_limit="1000/minute",
+        # a port nothing listens on (discard): a registry of a platform running beside the
+        # tests must not answer for this world
+        registry_url="http://127.0.0.1:9",
     )
     engine = create_db_engine(settings.database_url)
     store = Store.from_settings(settings)

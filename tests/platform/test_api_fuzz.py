@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,9 @@ from podium.crud.tokens import issue_token
 from podium.db.models import User
 from podium.settings import Settings
 from podium.store import Store
+from tests.pipeline.harness import free_port
 from tests.platform.submission_helpers import make_world, record_recorder
+from tests.registry.live import registry_process
 
 EXAMPLES = 4  # fuzzing examples per operation; with the other phases about 1,200 requests
 OPENAPI = "/api/v1/openapi.json"
@@ -50,6 +52,7 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
         migrate_on_start=False,
         register_rate_limit="100000/minute",
         login_rate_limit="100000/minute",
+        registry_port=free_port(),
     )
 
 
@@ -102,9 +105,16 @@ def _run(app: FastAPI, token: Callable[[], str], real: dict[str, Any]) -> tuple[
     return statuses, problems
 
 
+@pytest.fixture
+def registry(settings: Settings) -> Iterator[str]:
+    """A real registry for this test's platform, so that its routes are fuzzed through."""
+    with registry_process(settings, "http://127.0.0.1:1/api/v1/registry/token") as url:
+        yield url
+
+
 @pytest.mark.parametrize("role", ["participant", "organiser"])
 def test_no_server_errors_under_schemathesis(
-    role: str, app: FastAPI, session: Session, store: Store, tmp_path: Path
+    role: str, app: FastAPI, session: Session, store: Store, tmp_path: Path, registry: str
 ) -> None:
     world = make_world(session, store, tmp_path)
     record_recorder(app)

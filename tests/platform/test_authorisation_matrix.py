@@ -128,6 +128,13 @@ TABLE: list[Row] = [
         lambda w, r: {"slug": SLUG, "data": {"kind": "build"},
                       "files": {"file": ("context.tar", w.context)}}),
     Row("GET", C + "/submissions", USERS_ONLY, at(slug=SLUG)),
+    # the registry: authorisation first, then the registry (none answers here: 503)
+    Row("POST", C + "/registry/repository", "401 503 503 503 403 403 403 403 503 503",
+        at(slug=SLUG)),
+    Row("POST", C + "/submissions/pushed", "401 503 503 503 403 403 403 403 503 503",
+        at(slug=SLUG, json={"digest": "sha256:" + "0" * 64})),
+    Row("GET", V1 + "/registry/token", " ".join(["401"] * len(ROLES))),
+    Row("POST", V1 + "/registry/token", " ".join(["401"] * len(ROLES))),
     Row("GET", S, "401 404 200 200 200 200 200 200 404 404", sub("done")),
     Row("GET", S, "401 404 404 404 404 404 404 404 404 404", at(submission_id=UNKNOWN), "unknown"),
     Row("PATCH", S, "401 404 200 200 403 403 403 403 404 404",

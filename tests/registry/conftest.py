@@ -1,4 +1,5 @@
-"""Fixtures of the registry tests: a real ``docker-registry`` process trusting this test's API.
+"""Fixtures of the registry tests: a real ``docker-registry`` process trusting this test's API
+(the settings, with a registry port of their own: tests/conftest.py).
 
 The registry runs on a free loopback port with its data, keys and configuration under the
 test's platform home; tokens come from the API through its real token endpoint.
@@ -6,29 +7,12 @@ test's platform home; tokens come from the API through its real token endpoint.
 
 from __future__ import annotations
 
-import shutil
-import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from podium.settings import Settings
 from tests.registry.live import registry_process
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copyfile(migrated_template, home / "podium.db")
-    return Settings(home=home, migrate_on_start=False, registry_port=free_port())
 
 
 @pytest.fixture
