@@ -269,7 +269,8 @@ def test_down_leaves_nothing_but_the_named_volumes(
     stack.compose_run("--profile=remote", "down", timeout=600)
     assert stack.containers() == [] and stack.networks() == []
     assert sorted(v.removeprefix(f"{stack.project}_") for v in stack.volumes()) == [
-        "mlflow-artifacts", "postgres-data", "redis-data", "store", "store-sftp-keys",
+        "mlflow-artifacts", "postgres-data", "redis-data", "registry", "store",
+        "store-sftp-keys",
     ]  # fmt: skip
     assert _build_networks(docker_client) <= build_networks_before
     proxies = docker_client.api.containers(all=True, filters={"label": PROXY_LABEL})
