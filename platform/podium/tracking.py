@@ -83,12 +83,30 @@ class Tracker:
         """The metrics of a run (for checks and tests)."""
         return dict(self._mlflow().get_run(run_id).data.metrics)
 
+    def prepare(self) -> None:
+        """Create or upgrade the store's tables now (a SQLite store: one process at a time).
+
+        MLflow migrates a SQLite store when a client first opens it; two processes doing so
+        at once (two workers, or a worker and ``mlflow server``) break its migration for good
+        ("table _alembic_tmp_experiments already exists"), so openers take a file lock.
+        """
+        self._mlflow()
+
     def _mlflow(self) -> MlflowClient:
         if self._client is None:
+            from filelock import FileLock
             from mlflow import MlflowClient
 
-            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            database = make_url(self.tracking_uri).database if self._is_sqlite() else None
+            if database:
+                with FileLock(f"{database}.open-lock"):
+                    self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            else:
+                self._client = MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
+
+    def _is_sqlite(self) -> bool:
+        return self.tracking_uri.startswith("sqlite:")
 
     def _log_run(self, record: RunRecord) -> str:
         from mlflow.entities import Metric, Param, RunTag

@@ -187,7 +187,9 @@ def start_mlflow_ui(settings: Settings, port: int) -> tuple[Child | None, str]:
     uri = settings.mlflow_tracking_uri
     if not uri.startswith("sqlite:"):
         return None, uri
-    artifacts = Tracker.from_settings(settings).artifact_root or settings.home / "mlartifacts"
+    tracker = Tracker.from_settings(settings)
+    tracker.prepare()  # the store's tables made here, not by the UI and a worker at once
+    artifacts = tracker.artifact_root or settings.home / "mlartifacts"
     command = [
         str(Path(sys.executable).with_name("mlflow")), "server", "--backend-store-uri", uri,
         "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
