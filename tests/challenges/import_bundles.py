@@ -12,6 +12,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import yaml
+
 LABELS = ["a", "b", "a", "c", "b", "a", "c", "c", "b", "a"]
 WRONG = ["z"] * 10
 
@@ -321,3 +323,40 @@ challenge_phase_splits:
 
 def evalai_submission(labels: list[str]) -> bytes:
     return json.dumps({str(i): label for i, label in enumerate(labels)}).encode()
+
+
+NATIVE = {
+    "version": 1, "slug": "letters-native", "title": "Letters", "summary": "Guess letters.",
+    "description": "README.md", "organisers": [{"name": "tests"}], "terms": "Be nice.",
+    "task": {
+        "description": "Guess the letter of each id.",
+        "inputs": [{"path": "test.csv"}],
+        "predictions": {"file": "predictions.csv", "kind": "label",
+                        "columns": [{"name": "letter", "type": "str"}]},
+        "labels": {"file": "labels.csv", "columns": [{"name": "letter", "type": "str"}]},
+    },
+    "metrics": {"primary": "accuracy"},
+    "phases": [{
+        "name": "open", "start": "2026-01-01T00:00:00Z", "end": "2040-01-01T00:00:00Z",
+        "data": "test", "public_fraction": 0.5, "submission_kinds": ["predictions"],
+        "submissions": {"per_day": 20, "total": 20, "in_flight": 2},
+        "limits": {"wall_seconds": 60, "memory_mb": 512, "cpus": 1},
+    }],
+    "data": {
+        "public": [{"name": "test-inputs", "path": "data/test"}],
+        "hidden": {"test": {"inputs": "data/test", "labels": "data/labels.csv",
+                            "public_inputs": True}},
+    },
+}  # fmt: skip
+
+
+def native_predictions(root: Path) -> Path:
+    """A Podium bundle (not imported) whose one phase takes predictions files only."""
+    (root / "data" / "test").mkdir(parents=True)
+    (root / "README.md").write_text("Guess letters.\n")
+    ids = range(len(LABELS))
+    (root / "data" / "test" / "test.csv").write_text("id\n" + "".join(f"{i}\n" for i in ids))
+    rows = "".join(f"{i},{label}\n" for i, label in zip(ids, LABELS, strict=True))
+    (root / "data" / "labels.csv").write_text("id,letter\n" + rows)
+    (root / "challenge.yaml").write_text(yaml.safe_dump(NATIVE, sort_keys=False))
+    return root

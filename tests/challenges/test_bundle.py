@@ -57,7 +57,9 @@ def test_misspelt_key_names_its_path_and_the_right_key(edit) -> None:
 
 def test_unknown_key_without_close_match_lists_allowed_keys(edit) -> None:
     root = edit(lambda d: d["teams"].update(colour="red"))
-    assert messages(root) == ["challenge.yaml: teams.colour: unknown key; allowed keys: max_size, show_profile"]
+    assert messages(root) == [
+        "challenge.yaml: teams.colour: unknown key; allowed keys: max_size, show_profile"
+    ]
 
 
 def test_every_problem_is_reported_at_once(edit) -> None:

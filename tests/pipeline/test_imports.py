@@ -14,7 +14,6 @@ from pathlib import Path
 
 import docker
 import pytest
-import yaml
 
 from challenges.importers import import_bundle
 from podium.db.models import SubmissionKind, SubmissionStatus
@@ -33,42 +32,6 @@ def _zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-NATIVE = {
-    "version": 1, "slug": "letters-native", "title": "Letters", "summary": "Guess letters.",
-    "description": "README.md", "organisers": [{"name": "tests"}], "terms": "Be nice.",
-    "task": {
-        "description": "Guess the letter of each id.",
-        "inputs": [{"path": "test.csv"}],
-        "predictions": {"file": "predictions.csv", "kind": "label",
-                        "columns": [{"name": "letter", "type": "str"}]},
-        "labels": {"file": "labels.csv", "columns": [{"name": "letter", "type": "str"}]},
-    },
-    "metrics": {"primary": "accuracy"},
-    "phases": [{
-        "name": "open", "start": "2026-01-01T00:00:00Z", "end": "2040-01-01T00:00:00Z",
-        "data": "test", "public_fraction": 0.5, "submission_kinds": ["predictions"],
-        "submissions": {"per_day": 20, "total": 20, "in_flight": 2},
-        "limits": {"wall_seconds": 60, "memory_mb": 512, "cpus": 1},
-    }],
-    "data": {
-        "public": [{"name": "test-inputs", "path": "data/test"}],
-        "hidden": {"test": {"inputs": "data/test", "labels": "data/labels.csv",
-                            "public_inputs": True}},
-    },
-}  # fmt: skip
-
-
-def _native(root: Path) -> Path:
-    (root / "data" / "test").mkdir(parents=True)
-    (root / "README.md").write_text("Guess letters.\n")
-    ids = range(len(made.LABELS))
-    (root / "data" / "test" / "test.csv").write_text("id\n" + "".join(f"{i}\n" for i in ids))
-    rows = "".join(f"{i},{label}\n" for i, label in zip(ids, made.LABELS, strict=True))
-    (root / "data" / "labels.csv").write_text("id,letter\n" + rows)
-    (root / "challenge.yaml").write_text(yaml.safe_dump(NATIVE, sort_keys=False))
-    return root
-
-
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each test bundle, imported into a Podium bundle folder (plus one written natively)."""
@@ -82,7 +45,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {name: root / f"{name}-podium" for name in writers}
     for name, write in writers.items():
         import_bundle(write(root / name), out[name])
-    out["native"] = _native(root / "native")
+    out["native"] = made.native_predictions(root / "native")
     return out
 
 

@@ -16,7 +16,7 @@ from podium.crud.teams import create_team
 from podium.db.models import Submission, SubmissionKind
 from podium.services.registration import register_challenge
 from podium.store import Store
-from tests.pipeline.test_imports import NATIVE, _native
+from tests.challenges.import_bundles import NATIVE, native_predictions
 from tests.platform.factories import make_user
 from tests.web.conftest import log_in
 
@@ -37,7 +37,7 @@ def test_a_predictions_file_is_offered_and_accepted_from_the_page(
 ) -> None:
     owner = make_user(session, can_create_challenges=True)
     challenge = register_challenge(
-        session, bundle_path=_native(tmp_path / "native"), owner=owner, store=store
+        session, bundle_path=native_predictions(tmp_path / "native"), owner=owner, store=store
     )
     student = make_user(session)
     create_team(session, challenge=challenge, user=student, name="letters")
