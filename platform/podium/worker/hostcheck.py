@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from pathlib import Path
 
 import docker
@@ -26,7 +27,7 @@ from sandbox.outputs import OutputStage
 log = logging.getLogger(__name__)
 PROBE_IMAGE = "podium/runtime-python:3.11"
 GUIDE = "docs/deployment.md, 'Worker hosts'"
-ATTEMPTS = 3
+ATTEMPTS = 5  # with pauses of 0.5, 1, 2 and 4 s: a loaded engine is not taken for a wrong host
 
 
 class StagingNotShared(SandboxError):
@@ -60,7 +61,9 @@ def check_staging_shared(client: docker.DockerClient, staging: Path) -> None:
         StagingNotShared: the engine answered but did not see the marker; the message says
             what to do.
     """
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(0.5 * 2 ** (attempt - 1))
         marker = secrets.token_hex(16)
         stage = OutputStage(staging / "runs", f"hostcheck-{secrets.token_hex(6)}", 1 << 20, 16)
         try:
