@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,3 +54,9 @@ def report_row() -> Callable[[Row], None]:
                 f.write(json.dumps(asdict(row)) + "\n")
 
     return add
+
+
+def require_root(program: str, what: str) -> None:
+    """Fail (never skip, like a missing Docker engine) unless root may run ``program``."""
+    if os.geteuid() != 0 or shutil.which(program) is None:
+        pytest.fail(f"{what} needs root and {program} (make test runs as root)", pytrace=False)

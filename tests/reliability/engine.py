@@ -28,6 +28,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.reliability.conftest import require_root
+
 RUNSC = "/usr/bin/runsc"
 
 
@@ -133,10 +135,7 @@ class PrivateEngine:
 @pytest.fixture(scope="module")
 def private_engine(runtime_python: str) -> Iterator[PrivateEngine]:
     """A running private engine holding podium/runtime-python:3.11, removed after the module."""
-    if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("a private Docker engine needs root and dockerd", pytrace=False)
-        pytest.skip("a private Docker engine needs root and dockerd")
+    require_root("dockerd", "a private Docker engine")
     engine = PrivateEngine(Path(tempfile.mkdtemp(prefix="pdk-", dir="/tmp")))
     try:
         engine.start()

@@ -9,8 +9,6 @@ one set of scores, one MLflow run, one board entry, and no charge for the platfo
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from podium.db.models import SubmissionKind, SubmissionStatus
 from tests.pipeline.harness import Platform, Worker, constant_model, remove_runs_of
 from tests.reliability.audit import audit
-from tests.reliability.conftest import Row
+from tests.reliability.conftest import Row, require_root
 from tests.reliability.stack import MakePlatform, redis_server, stack_platform  # noqa: F401
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.postgres]
@@ -77,8 +75,7 @@ def test_a_worker_killed_mid_run_does_not_leave_its_submission_stuck(
 
 def _worker_on_host(platform: Platform, log: Path, host: str, *, reaper: bool) -> Worker:
     """A worker in a UTS namespace of its own named ``host`` (root: ``unshare --uts``)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("a second host name needs root and unshare")
+    require_root("unshare", "a second host name")
     return Worker(platform, log, reaper=reaper, host=host)
 
 
