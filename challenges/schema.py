@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from challenges.deliverables import Deliverable, duplicate_keys
 from challenges.phases import is_open
 from evaluators.formats import LabelsFormat, PredictionFormat
 from sandbox.dockerfile import RUNTIME_IMAGES
@@ -262,6 +263,10 @@ class Phase(_Strict):
         ),
     )
     leaderboard: LeaderboardSpec = Field(default_factory=LeaderboardSpec)
+    deliverables: list[Deliverable] = Field(
+        default_factory=list,
+        description="what each team hands in beside its predictions (challenges.deliverables)",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Self:
@@ -269,6 +274,13 @@ class Phase(_Strict):
             raise ValueError(
                 f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _deliverable_keys(self) -> Self:
+        repeated = duplicate_keys(self.deliverables)
+        if repeated:
+            raise ValueError(f"deliverables with the same key: {', '.join(repeated)}")
         return self
 
     def is_open(self, now: datetime) -> bool:
@@ -282,6 +294,16 @@ class PublicFile(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     path: str = Field(min_length=1)
     description: str = ""
+    licence: str | None = Field(
+        default=None, max_length=100, description="e.g. CC-BY-4.0; defaults to data.licence"
+    )
+    kind: Literal["dataset", "baseline", "starting-kit"] | None = Field(
+        default=None,
+        description=(
+            "what the open catalogue lists it as; by default a starting kit by its name, a "
+            "baseline where its path is a baseline's, else a dataset"
+        ),
+    )
 
 
 class HiddenSet(_Strict):
@@ -307,6 +329,9 @@ class DataSpec(_Strict):
 
     public: list[PublicFile] = Field(default_factory=list)
     hidden: dict[str, HiddenSet] = Field(min_length=1)
+    licence: str | None = Field(
+        default=None, max_length=100, description="the public files' licence (e.g. CC-BY-4.0)"
+    )
 
 
 class TeamsSpec(_Strict):

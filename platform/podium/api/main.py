@@ -4,8 +4,10 @@ from fastapi import APIRouter
 
 from podium.api.routes import (
     auth,
+    catalogue,
     challenge_roles,
     challenges,
+    editions,
     judging,
     leaderboard,
     registry,
@@ -24,3 +26,5 @@ api_router.include_router(submissions.router)
 api_router.include_router(leaderboard.router)
 api_router.include_router(judging.router)
 api_router.include_router(registry.router)
+api_router.include_router(editions.router)
+api_router.include_router(catalogue.router)

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from podium.web import (
     pages_account,
+    pages_catalogue,
     pages_public,
     pages_staff,
     pages_submissions,
@@ -18,3 +19,4 @@ router.include_router(pages_staff.router)
 router.include_router(pages_account.router)
 router.include_router(pages_teams.router)
 router.include_router(pages_submit.router)
+router.include_router(pages_catalogue.router)
