@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from challenges.schema import DEFAULT_SUBMISSION_KINDS
+from podium.crud.advancement import check_round_entry
 from podium.crud.phases import submission_phase
 from podium.crud.quotas import check_quota, lock_team
 from podium.crud.roles import check_may_compete, is_organiser
@@ -109,8 +110,9 @@ def plan_submission(
     """Check the form before any byte is copied (the quota only if the user has a team).
 
     Raises:
-        PermissionDenied: the user is staff of the challenge (staff do not compete), or asks
-            for a baseline without being its organiser (or an admin).
+        PermissionDenied: the user is staff of the challenge (staff do not compete), asks
+            for a baseline without being its organiser (or an admin), or their team did not
+            advance into the round of the phase.
         InvalidInput, Conflict: see :func:`~podium.crud.phases.submission_phase`,
             :func:`check_kind`, :func:`check_filename`.
         QuotaExceeded: the team has reached one of the phase's limits.
@@ -123,6 +125,8 @@ def plan_submission(
     check_kind(phase=phase, kind=kind)
     name = check_filename(kind=kind, filename=filename)
     team = None if baseline else team_of(session, user=user, challenge=challenge)
+    if not baseline:  # a round entered by advancement takes only the teams that advanced
+        check_round_entry(session, challenge=challenge, phase=phase, team=team)
     if team is not None:
         check_quota(session, team=team, phase=phase)
     return Intake(challenge, phase, kind, name, team.id if team else None, baseline)
