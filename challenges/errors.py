@@ -2,7 +2,8 @@
 
     ChallengeError            anything the challenges package raises
     ├── BundleError           a bundle is invalid; carries every :class:`Problem` found
-    └── DataBuildError        an example's data builder failed (an operator fault)
+    ├── DataBuildError        an example's data builder failed (an operator fault)
+    └── DeliverableRefused    a team's deliverable (file or link) is not what the phase asks
 
 A :class:`Problem` names the file, the key path inside it (``phases[1].limits.wall_seconds``)
 and what is wrong, so an organiser can fix all of them in one pass.
@@ -56,3 +57,7 @@ class BundleError(ChallengeError):
 
 class DataBuildError(ChallengeError):
     """An example's data could not be built."""
+
+
+class DeliverableRefused(ChallengeError):
+    """A deliverable's file or link does not match its declared kind (the team's mistake)."""
