@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from podium.db.models.editions import RoundEntry
+from podium.errors import InvalidInput
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
@@ -106,3 +108,28 @@ def _problems(spec: EditionSpec) -> list[str]:
     if spec.rounds and spec.rounds[0].entry is RoundEntry.ADVANCEMENT:
         found.append(f"the first round, {spec.rounds[0].name!r}, has no round to advance from")
     return found
+
+
+def parse_edition_yaml(text: str, *, source: str) -> EditionSpec:
+    """An edition file's spec.
+
+    Raises:
+        InvalidInput: The file is not YAML, or not an edition (every problem listed).
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"{source} is not valid YAML: {error}") from None
+    try:
+        return EditionSpec.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(f"{source} is not a valid edition", problems(error)) from None
+
+
+def problems(error: ValidationError) -> list[str]:
+    """Each problem as ``where: what``."""
+    return [
+        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'edition'}: "
+        f"{str(e.get('msg', 'invalid')).removeprefix('Value error, ')}"
+        for e in error.errors()
+    ]

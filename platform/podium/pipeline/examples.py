@@ -17,6 +17,7 @@ from sqlmodel import Session
 from challenges.examples import SLUGS, build_example
 from podium.crud.users import create_user, get_user_by_username
 from podium.db.models import Challenge, Submission, SubmissionKind, User, UserCreate
+from podium.pipeline.example_edition import load_example_edition
 from podium.pipeline.intake import submit_file
 from podium.services.registration import register_challenge
 from podium.settings import Settings
@@ -57,6 +58,7 @@ def load_examples(session: Session, settings: Settings, work_dir: Path) -> list[
             session, bundle_path=folder, owner=owner, store=store, if_exists="skip"
         )
         submitted += submit_baselines(session, settings, challenge, owner)
+    load_example_edition(session)  # the examples' edition, rounds and hosts (idempotent)
     return submitted
 
 
