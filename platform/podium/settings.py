@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     max_bundle_mb: int = Field(
         default=4096, gt=0, description="Largest challenge bundle upload accepted, in MB."
     )
+    max_deliverable_mb: int = Field(
+        default=100,
+        gt=0,
+        description="Largest deliverable (report, slides) upload accepted, in MB; a phase may "
+        "set a smaller cap per deliverable (max_mb in challenge.yaml).",
+    )
     max_request_kb: int = Field(
         default=1024,
         gt=0,

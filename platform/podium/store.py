@@ -6,6 +6,7 @@ Layout::
     store/challenges/<slug>/downloads/     one zip per public folder (starting kit, ...)
     store/submissions/<id>/                the uploaded file of submission <id>
     store/logs/<submission id>/<attempt>/  an evaluation's logs
+    store/deliverables/<team id>/          a team's deliverables (reports, slides)
     store/uploads/                         uploads in progress (same disk: moves are renames)
 
 Uploads are streamed chunk by chunk with a size cap and a sha256, never held whole in memory.
@@ -74,6 +75,10 @@ class Store:
     def logs_dir(self, submission_id: int, attempt: int) -> Path:
         """The logs of one evaluation attempt."""
         return self.root / "logs" / str(submission_id) / str(attempt)
+
+    def deliverables_dir(self, team_id: int) -> Path:
+        """The deliverables (reports, slides) one team handed in."""
+        return self.root / "deliverables" / str(team_id)
 
     def uploads_dir(self) -> Path:
         """Where uploads land while they are received."""

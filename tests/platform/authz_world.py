@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from podium.api.deps import get_rerun
 from podium.api.routes.submissions import get_enqueuer
 from podium.app import create_app
-from podium.crud import judging
+from podium.crud import deliverables, judging
 from podium.crud.roles import grant_role
 from podium.crud.teams import create_team, invite, join
 from podium.crud.tokens import issue_token
@@ -44,8 +44,9 @@ from podium.db.models import (
 from podium.db.models.judging import Reproduction
 from podium.services.boards import publish_final
 from podium.settings import Settings
-from podium.store import Store
+from podium.store import Store, StoredFile
 from tests.platform.bundles import bundle_zip
+from tests.platform.deliverable_helpers import pdf_bytes
 from tests.platform.factories import make_challenge, make_submission, make_user
 from tests.platform.leaderboard_helpers import JUDGING, add_scores
 
@@ -63,6 +64,10 @@ ROLES = (
 )
 SLUG, OTHER_SLUG, DRAFT_SLUG = "authz", "authz-other", "authz-draft"
 WIDE_LIMITS = {"per_day": 50, "total": 100, "in_flight": 10}
+DELIVERABLES = [
+    {"key": "report", "kind": "pdf", "title": "Report"},
+    {"key": "code", "kind": "repository_link", "title": "Code"},
+]
 
 
 def build_context() -> bytes:
@@ -91,6 +96,7 @@ class World:
     banned: int  # other's disqualified submission
     bundle: bytes  # a valid challenge bundle (zip) with a new slug
     context: bytes = field(default_factory=build_context)
+    pdf: bytes = field(default_factory=pdf_bytes)  # a report to hand in
 
 
 class Switch:
@@ -137,7 +143,8 @@ class Matrix:
 
     def restore(self) -> None:
         """Put the snapshot back: the database whole; of the store, remove what calls added
-        (no call changes a file that was there: bundles, uploads and logs are written once).
+        and put back what they removed (a replaced deliverable's file); no call changes a file
+        in place (bundles, uploads and logs are written once).
         The application's in-memory caches follow the database's change tokens."""
         self.engine.dispose()
         home = self.settings.home
@@ -151,6 +158,11 @@ class Matrix:
                     shutil.rmtree(path)
                 else:
                     path.unlink()
+        for kept_path in self.snapshot.rglob("*"):
+            target = home / kept_path.relative_to(self.snapshot)
+            if kept_path.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(kept_path, target)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -184,6 +196,7 @@ def _challenges(
     phase = session.exec(select(Phase).where(Phase.challenge_id == challenge.id)).one()
     phase.submission_limits = WIDE_LIMITS
     phase.show_logs = True
+    phase.deliverables = DELIVERABLES
     session.add(phase)
     session.commit()
     return challenge, phase
@@ -261,6 +274,20 @@ def _submissions(
     return ids
 
 
+def _report(session: Session, store: Store, challenge: Challenge, team: Team, user: User) -> None:
+    """Owls' report, handed in through the rules (so the matrix can download it)."""
+    chosen = deliverables.plan(
+        session, team=team, challenge=challenge, user=user, phase_name="development",
+        key="report", max_mb=1,
+    )  # fmt: skip
+    path = store.new_upload_path()
+    path.write_bytes(pdf_bytes())
+    upload = StoredFile(path, path.stat().st_size, "0" * 64)
+    deliverables.accept_file(
+        session, chosen=chosen, user=user, upload=upload, filename="r.pdf", store=store
+    )
+
+
 def _credentials(session: Session, people: dict[str, User]) -> tuple[dict, dict]:
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     token_ids: dict[str, int] = {"anonymous": 0}
@@ -296,6 +323,7 @@ def build_matrix(tmp: Path, migrated_template: Path) -> Iterator[Matrix]:
         challenge, phase = _challenges(session, store, tmp / "bundles", people)
         teams = _teams(session, challenge, people)
         ids = _submissions(session, challenge, phase, people, teams)
+        _report(session, store, challenge, teams[0], people["owner"])
         headers, token_ids = _credentials(session, people)
     engine.dispose()
     snapshot = tmp / "snapshot"

@@ -7,6 +7,7 @@ from podium.api.routes import (
     catalogue,
     challenge_roles,
     challenges,
+    deliverables,
     editions,
     judging,
     leaderboard,
@@ -22,6 +23,7 @@ api_router.include_router(users.router)
 api_router.include_router(challenges.router)
 api_router.include_router(challenge_roles.router)
 api_router.include_router(teams.router)
+api_router.include_router(deliverables.router)
 api_router.include_router(submissions.router)
 api_router.include_router(leaderboard.router)
 api_router.include_router(judging.router)

@@ -47,7 +47,7 @@ KB = 1024
 MULTIPART_ROOM_BYTES = 64 * KB  # boundaries, part headers and the small form fields
 SCOPE_KEY = "podium.body_limit"
 
-CapSetting = Literal["max_upload_mb", "max_bundle_mb"]
+CapSetting = Literal["max_upload_mb", "max_bundle_mb", "max_deliverable_mb"]
 Authorise = Callable[[User], object]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])

@@ -84,6 +84,7 @@ def _phases(spec: ChallengeSpec, challenge_id: int) -> list[Phase]:
             gpu=phase.limits.gpu_count > 0,
             show_logs=phase.show_logs,
             leaderboard=phase.leaderboard.model_dump(mode="json"),
+            deliverables=[d.model_dump(mode="json") for d in phase.deliverables],
         )
         for position, phase in enumerate(spec.phases)
     ]

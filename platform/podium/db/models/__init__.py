@@ -4,6 +4,7 @@ Importing this package registers all tables on ``SQLModel.metadata`` (Alembic re
 """
 
 import podium.db.models.editions  # noqa: F401  (registers editions, rounds, advancement)
+import podium.db.models.deliverables  # noqa: F401  (registers the teams' deliverables)
 import podium.db.models.judging  # noqa: F401  (registers the judges' tables)
 import podium.db.models.workers  # noqa: F401  (registers the workers' beats)
 from podium.db.models.challenges import (

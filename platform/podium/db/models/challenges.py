@@ -91,6 +91,9 @@ class Phase(PhaseBase, table=True):
     gpu: bool = False
     show_logs: bool = False
     leaderboard: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    deliverables: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSON, description="the bundle's deliverables of the phase"
+    )
 
     # The stored settings, typed (podium.db.specs); each raises InvalidInput when invalid.
 
@@ -116,6 +119,7 @@ class PhasePublic(PhaseBase):
     limits: dict[str, Any]
     show_logs: bool
     leaderboard: dict[str, Any]
+    deliverables: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class PhaseSummary(PhaseBase):
