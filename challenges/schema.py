@@ -227,6 +227,14 @@ def _all_kinds() -> list[SubmissionKind]:
     return list(DEFAULT_SUBMISSION_KINDS)
 
 
+class PracticeLimits(_Strict):
+    """Practice runs: a team's model on the phase's public sample, never ranked."""
+
+    per_day: int = Field(
+        default=20, ge=0, le=1000, description="per team, rolling 24 hours; 0: no practice runs"
+    )
+
+
 class Phase(_Strict):
     """A time window with its hidden data, quotas, limits and leaderboard rules."""
 
@@ -237,6 +245,10 @@ class Phase(_Strict):
     public_fraction: float = Field(gt=0, le=1)
     submission_kinds: list[SubmissionKind] = Field(default_factory=_all_kinds, min_length=1)
     submissions: SubmissionLimits = Field(default_factory=SubmissionLimits)
+    practice: PracticeLimits = Field(
+        default_factory=PracticeLimits,
+        description="practice runs on the public sample (own quota, never on a leaderboard)",
+    )
     limits: SandboxLimits
     show_logs: bool = Field(
         default=False,

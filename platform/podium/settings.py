@@ -148,6 +148,14 @@ class Settings(BaseSettings):
     reaper_interval_seconds: float = Field(
         default=15.0, gt=0, description="Pause between two passes of the reaper."
     )
+    practice_in_flight: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Practice runs (all teams) sent to the workers at once; they are sent only while "
+            "no submission waits for a worker, so a submission never waits behind them."
+        ),
+    )
     team_in_flight: int = Field(
         default=1,
         ge=1,

@@ -145,6 +145,11 @@ TABLE: list[Row] = [
         lambda w, r: {"slug": SLUG, "data": {"kind": "build"},
                       "files": {"file": ("context.tar", w.context)}}),
     Row("GET", C + "/submissions", USERS_ONLY, at(slug=SLUG)),
+    # practice runs: a team's, never staff's; no team yet: 409
+    Row("POST", C + "/practice", "401 201 201 201 403 403 403 403 409 409",
+        lambda w, r: {"slug": SLUG, "data": {"kind": "build"},
+                      "files": {"file": ("context.tar", w.context)}}),
+    Row("GET", C + "/practice", USERS_ONLY, at(slug=SLUG)),
     # the registry: authorisation first, then the registry (none answers here: 503)
     Row("POST", C + "/registry/repository", "401 503 503 503 403 403 403 403 503 503",
         at(slug=SLUG)),

@@ -207,8 +207,9 @@ def require_team_access(access: AccessDep) -> SubmissionAccess:
 
 
 def require_logs_access(access: AccessDep) -> SubmissionAccess:
-    """Staff always; the team only where the phase shows logs to participants."""
-    if not access.staff and not access.phase.show_logs:
+    """Staff always; the team where the phase shows logs, and of its practice runs (public
+    data only) always."""
+    if not access.staff and not access.phase.show_logs and not access.submission.practice:
         raise PermissionDenied(
             "this phase does not show logs to participants; the reason of a failure is in "
             "the submission's 'reason'"

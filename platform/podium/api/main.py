@@ -11,6 +11,7 @@ from podium.api.routes import (
     editions,
     judging,
     leaderboard,
+    practice,
     registry,
     submissions,
     teams,
@@ -30,3 +31,4 @@ api_router.include_router(judging.router)
 api_router.include_router(registry.router)
 api_router.include_router(editions.router)
 api_router.include_router(catalogue.router)
+api_router.include_router(practice.router)

@@ -47,6 +47,7 @@ async def receive_submission(
     phase: str | None = None,
     description: str = "",
     baseline: bool = False,
+    practice: bool = False,
 ) -> Submission:
     """Plan, copy (capped at ``max_upload_mb``), accept and enqueue one upload.
 
@@ -56,7 +57,7 @@ async def receive_submission(
     intake = await run_in_threadpool(
         partial(
             plan_submission, session, challenge=challenge, user=user, kind=kind,
-            phase_name=phase, filename=file.filename, baseline=baseline,
+            phase_name=phase, filename=file.filename, baseline=baseline, practice=practice,
         )
     )  # fmt: skip
     upload_path = store.new_upload_path()

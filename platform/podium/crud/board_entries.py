@@ -41,6 +41,7 @@ from sqlalchemy import union as union_of
 from sqlmodel import Session, col
 
 from leaderboard import Efficiency, Leaderboard, RankingRule, ScoreInterval, SubmissionScore
+from podium.crud.practice import competing
 from podium.db.models import Evaluation, Phase, Score, Submission, Team
 
 FINITE = 1.7976931348623157e308  # the largest float: stored infinities fall outside
@@ -69,7 +70,11 @@ class Activity:
 
 
 def _window(phase: Phase, teams: Collection[int] | None) -> list[ColumnElement[bool]]:
-    where = [col(Submission.phase_id) == phase.id, col(Submission.created_at) < phase.end]
+    where = [
+        col(Submission.phase_id) == phase.id,
+        col(Submission.created_at) < phase.end,
+        competing(),  # practice runs are never on a board, nor in its counts
+    ]
     if teams is not None:
         where.append(col(Submission.team_id).in_(sorted(teams)))
     return where

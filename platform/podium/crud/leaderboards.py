@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from leaderboard import PRIVATE, PUBLIC, Efficiency, ScoreInterval, SubmissionScore
 from podium.crud import roles
+from podium.crud.practice import competing
 from podium.db.models import Challenge, Evaluation, Phase, Score, Submission, Team, User
 
 
@@ -82,7 +83,7 @@ def load_entries(
     query = (
         select(*(col(c) for c in (*columns, *flags)))
         .join(Team, col(Team.id) == Submission.team_id)
-        .where(col(Submission.phase_id) == phase.id)
+        .where(col(Submission.phase_id) == phase.id, competing())
     )
     if team_id is not None:
         query = query.where(col(Submission.team_id) == team_id)

@@ -1,6 +1,7 @@
 """Per-team submission quotas of a phase: per rolling 24 hours, in total, and in flight at once.
 
-What counts: a team's submissions in the phase that are charged. Never counted: failures that
+What counts: a team's submissions in the phase that are charged (practice runs have their own
+quota: :mod:`podium.crud.practice`). Never counted: failures that
 were the platform's fault (``error``, ``charged=False``), submissions cancelled before their
 container started (a participant who cancels a mistaken upload gets the slot back) and
 organisers' baselines. A cancel after the container started counts (``charged`` stays true:
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from podium.crud.practice import competing
 from podium.db.models import (
     IN_FLIGHT_STATUSES,
     Evaluation,
@@ -44,7 +46,7 @@ def _counted(team: Team, phase: Phase) -> Any:
         select(Submission)
         .where(Submission.team_id == team.id, Submission.phase_id == phase.id)
         .where(col(Submission.charged).is_(True), col(Submission.baseline).is_(False))
-        .where(col(Submission.status) != SubmissionStatus.ERROR)
+        .where(col(Submission.status) != SubmissionStatus.ERROR, competing())
     )
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from challenges.schema import DEFAULT_SUBMISSION_KINDS
 from podium.crud.advancement import check_round_entry
 from podium.crud.phases import submission_phase
+from podium.crud.practice import check_practice, check_practice_quota
 from podium.crud.quotas import check_quota, lock_team
 from podium.crud.roles import check_may_compete, is_organiser
 from podium.crud.submissions import record_status
@@ -73,6 +74,7 @@ class Intake:
     filename: str
     team_id: int | None
     baseline: bool = False
+    practice: bool = False  # a practice run (podium.crud.practice): its own quota
 
 
 def check_kind(*, phase: Phase, kind: SubmissionKind) -> None:
@@ -106,8 +108,12 @@ def plan_submission(
     phase_name: str | None,
     filename: str | None,
     baseline: bool = False,
+    practice: bool = False,
 ) -> Intake:
     """Check the form before any byte is copied (the quota only if the user has a team).
+
+    A practice run meets the same checks, but needs a team already and a challenge with a
+    public sample to run on, and counts against the phase's practice quota instead.
 
     Raises:
         PermissionDenied: the user is staff of the challenge (staff do not compete), asks
@@ -127,9 +133,11 @@ def plan_submission(
     team = None if baseline else team_of(session, user=user, challenge=challenge)
     if not baseline:  # a round entered by advancement takes only the teams that advanced
         check_round_entry(session, challenge=challenge, phase=phase, team=team)
-    if team is not None:
+    if practice:
+        check_practice(session, challenge=challenge, phase=phase, team=team, kind=kind)
+    elif team is not None:
         check_quota(session, team=team, phase=phase)
-    return Intake(challenge, phase, kind, name, team.id if team else None, baseline)
+    return Intake(challenge, phase, kind, name, team.id if team else None, baseline, practice)
 
 
 def check_may_submit_baseline(session: Session, *, user: User, challenge: Challenge) -> None:
@@ -182,7 +190,7 @@ def _row(intake: Intake, *, team_id: int, user: User, upload: StoredFile, text: 
         challenge_id=intake.challenge.id, phase_id=intake.phase.id, team_id=team_id,
         user_id=user.id, kind=intake.kind, filename=intake.filename,
         file_sha256=upload.sha256, size_bytes=upload.size_bytes, description=text,
-        baseline=intake.baseline,
+        baseline=intake.baseline, practice=intake.practice,
     )  # fmt: skip
 
 
@@ -216,7 +224,9 @@ def accept_submission(
     folder: Path | None = None
     try:
         lock_team(session, team=team)
-        if not intake.baseline:  # baselines never count against a quota
+        if intake.practice:  # practice runs have a quota of their own
+            check_practice_quota(session, challenge=intake.challenge, team=team, phase=intake.phase)
+        elif not intake.baseline:  # baselines never count against a quota
             check_quota(session, team=team, phase=intake.phase)
         submission = _row(intake, team_id=team.id, user=user, upload=upload, text=description)
         record_status(session, submission, SubmissionStatus.SUBMITTED, "uploaded")

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from podium.crud import roles, teams
+from podium.crud.practice import competing
 from podium.crud.submissions import events_of
 from podium.db.models import (
     Challenge,
@@ -142,6 +143,8 @@ def submission_summary(
 
 def visible_splits(*, access: SubmissionAccess) -> set[ScoreSplit]:
     """The score splits the caller may read for this submission."""
+    if access.submission.practice:  # scored on public data only: nothing hidden to keep
+        return set(ScoreSplit)
     if access.staff or access.challenge.revealed_private:
         return set(ScoreSplit)
     if access.phase.leaderboard_rules.visibility == "hidden":
@@ -244,7 +247,7 @@ def _filters(
     session: Session, *, scope: ListingScope, status: SubmissionStatus | None, phase: str | None
 ) -> list[Any]:
     challenge = scope.challenge
-    where: list[Any] = [Submission.challenge_id == challenge.id]
+    where: list[Any] = [Submission.challenge_id == challenge.id, competing()]
     if not scope.everyone:  # a caller without a team matches nothing
         where.append(Submission.team_id == (scope.team_id or -1))
     if status is not None:

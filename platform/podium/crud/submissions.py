@@ -39,7 +39,7 @@ def record_status(
     assert submission.id is not None
     event = SubmissionEvent(submission_id=submission.id, status=status, at=now, detail=detail)
     session.add(event)
-    if status in BOARD_STATUSES:
+    if status in BOARD_STATUSES and not submission.practice:  # practice runs change no board
         board_changed(session, challenge_id=submission.challenge_id)
     session.flush()
     return event

@@ -31,6 +31,7 @@ from podium.db.models import (
 from podium.db.models.reports import Outcome
 from podium.db.types import utcnow
 from podium.pipeline.context import Attempt, PipelineContext, SessionFactory
+from podium.pipeline.fairness import yield_to_submissions
 from podium.pipeline.faults import Stop
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,19 @@ def close_evaluation(
 def start_attempt(ctx: PipelineContext, submission_id: int, task_id: str | None) -> Attempt | None:
     """Open a new attempt and mark the submission ``preparing``; None when there is nothing to do.
 
-    Nothing to do: the submission is gone, terminal, or another live attempt holds it. An
-    earlier attempt whose worker stopped answering is closed as ``abandoned`` first.
+    Nothing to do: the submission is gone, terminal, or another live attempt holds it, or it
+    is a practice run while a submission waits (handed back: see
+    :func:`~podium.pipeline.fairness.yield_to_submissions`). An earlier attempt whose worker
+    stopped answering is closed as ``abandoned`` first.
     """
     now = utcnow()
     with ctx.session_factory() as session:
         query = select(Submission).where(Submission.id == submission_id).with_for_update()
         submission = session.exec(query).first()
         if submission is None or submission.status in TERMINAL_STATUSES:
+            return None
+        if yield_to_submissions(session, submission):  # a practice run, and a submission waits
+            session.commit()
             return None
         for earlier in open_evaluations(session, submission_id):
             if is_live(earlier, now, ctx.settings.stale_seconds):
@@ -141,6 +147,7 @@ def _attempt(ev: Evaluation, sub: Submission, challenge: Challenge, phase: Phase
         split_secret=challenge.split_secret,
         phase_name=phase.name,
         team_id=sub.team_id,
+        practice=sub.practice,
     )
 
 

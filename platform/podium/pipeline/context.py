@@ -75,6 +75,7 @@ class Attempt:
     split_secret: str
     phase_name: str
     team_id: int
+    practice: bool = False  # a practice run: the public sample only (podium.pipeline.practice)
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -19,7 +19,14 @@ from podium.crud.submissions import record_status
 from podium.db.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Submission
 from podium.db.models import SubmissionStatus as Status
 from podium.errors import Conflict, InvalidInput
-from podium.pipeline.fairness import Claim, admit, lock_team_of, send_next
+from podium.pipeline.fairness import (
+    Claim,
+    admit,
+    admit_practice,
+    lock_team_of,
+    send_next,
+    send_practice,
+)
 from podium.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -52,15 +59,34 @@ def send_claims(settings: Settings, claims: Sequence[Claim]) -> list[int]:
 
 def enqueue(session: Session, submission: Submission, settings: Settings | None = None) -> None:
     """Mark a committed submission ``queued`` and commit; send its task (GPU phases: ``gpu``)
-    if its team has fewer than ``team_in_flight`` sent, else it waits for the team's turn."""
+    if its team has fewer than ``team_in_flight`` sent, else it waits for the team's turn.
+
+    A practice run is sent only while no submission waits for a worker (and fewer than
+    ``practice_in_flight`` are sent); else it waits, queued, behind every submission."""
     settings = settings or get_settings()
+    if submission.practice:
+        send_claims(settings, admit_practice(session, submission, settings.practice_in_flight))
+        return
     send_claims(settings, admit(session, submission, settings.team_in_flight))
 
 
 def after_end(session_factory: SessionFactory, settings: Settings, team_id: int) -> list[int]:
-    """One of the team's submissions ended: send its oldest waiting ones, up to the cap."""
+    """An evaluation of the team ended: send its oldest waiting submissions, up to the cap,
+    then practice runs if no submission waits any more."""
     with session_factory() as session:
-        return _send_next(session, settings, team_id)
+        sent = _send_next(session, settings, team_id)
+        return sent + _send_practice(session, settings)
+
+
+def _send_practice(session: Session, settings: Settings) -> list[int]:
+    # never raises, as _send_next: the reaper sends what this could not
+    try:
+        claims = send_practice(session, settings.practice_in_flight)
+    except Exception as error:  # the database is locked or down
+        session.rollback()
+        log.warning("could not send waiting practice runs (%s)", error)
+        return []
+    return send_claims(settings, claims)
 
 
 def _send_next(session: Session, settings: Settings, team_id: int) -> list[int]:
@@ -104,7 +130,9 @@ def cancel(session: Session, submission: Submission, settings: Settings | None =
     )
     record_status(session, submission, Status.CANCELLED, "cancelled", reason=reason)
     session.commit()
-    _send_next(session, settings or get_settings(), submission.team_id)
+    settings = settings or get_settings()
+    _send_next(session, settings, submission.team_id)
+    _send_practice(session, settings)
     return charged
 
 

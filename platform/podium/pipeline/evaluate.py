@@ -3,6 +3,7 @@
     queued → preparing (image) → running (smoke run on a public sample, then the hidden data)
            → scoring (outside the container) → finished
     queued → preparing → scoring (a predictions file: nothing built or run) → finished
+    a practice run: :mod:`.practice` (the public sample only, never the hidden data)
 
 Failures on hidden data reach the participant as fixed messages (:mod:`.disclosure`).
 
@@ -28,6 +29,7 @@ from podium.pipeline.faults import Stop
 from podium.pipeline.images import prepare_image
 from podium.pipeline.logs import LogDir
 from podium.pipeline.outcomes import close_quietly, end_with_error
+from podium.pipeline.practice import run_practice
 from podium.pipeline.recording import record_in_mlflow
 from podium.pipeline.retention import release_after
 from podium.pipeline.smoke import run_smoke
@@ -86,6 +88,9 @@ def evaluate_submission(
 
 def _stages(ctx: PipelineContext, attempt: Attempt, logs: LogDir, beat: Heartbeat) -> None:
     bundle = load_challenge_bundle(attempt)
+    if attempt.practice:  # the public sample only: the hidden data is never staged
+        run_practice(ctx, attempt, bundle, logs, beat)
+        return
     if attempt.kind == SubmissionKind.PREDICTIONS.value:
         _score_predictions(ctx, attempt, bundle, logs, beat)
         return

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from podium.crud.practice import competing, submission_waiting
 from podium.crud.quotas import lock_team
 from podium.crud.submissions import record_status
 from podium.db.models import IN_FLIGHT_STATUSES, Phase, Submission, SubmissionStatus, Team
@@ -62,7 +63,7 @@ def sent_in_flight(session: Session, team_id: int) -> int:
         select(func.count())
         .select_from(Submission)
         .where(Submission.team_id == team_id, col(Submission.sent_at).is_not(None))
-        .where(col(Submission.status).in_(list(IN_FLIGHT_STATUSES)))
+        .where(col(Submission.status).in_(list(IN_FLIGHT_STATUSES)), competing())
     )
     return int(session.exec(query).one())
 
@@ -81,6 +82,7 @@ def claim_waiting(session: Session, team_id: int, cap: int) -> list[int]:
             select(Submission.id)
             .where(Submission.team_id == team_id, Submission.status == SubmissionStatus.QUEUED)
             .where(col(Submission.sent_at).is_(None), col(Submission.id).not_in(tried))
+            .where(competing())
             .order_by(col(Submission.id))
             .limit(room)
         )
@@ -144,3 +146,72 @@ def _announce(
         phase = session.get(Phase, submission.phase_id)
         claims.append(Claim(submission_id, bool(phase and phase.gpu)))
     return claims
+
+
+# Practice runs (podium.crud.practice): not under a team's cap, but behind every submission.
+PRACTICE_WAITS = "waiting for a worker: submissions go first, practice runs take the workers left"
+PRACTICE_SENT = "waiting for a worker (no submission is waiting)"
+
+
+def sent_practice(session: Session) -> int:
+    """How many practice runs (of every team) were sent and have not ended."""
+    query = (
+        select(func.count())
+        .select_from(Submission)
+        .where(col(Submission.practice).is_(True), col(Submission.sent_at).is_not(None))
+        .where(col(Submission.status).in_(list(IN_FLIGHT_STATUSES)))
+    )
+    return int(session.exec(query).one())
+
+
+def claim_practice(session: Session, cap: int, quiet: int | None = None) -> list[Claim]:
+    """Claim the oldest unsent practice runs while no submission waits and fewer than ``cap``
+    are sent; the caller commits, then sends."""
+    if submission_waiting(session):
+        return []
+    room = cap - sent_practice(session)
+    if room <= 0:
+        return []
+    query = (
+        select(Submission.id)
+        .where(col(Submission.practice).is_(True), Submission.status == SubmissionStatus.QUEUED)
+        .where(col(Submission.sent_at).is_(None))
+        .order_by(col(Submission.id))
+        .limit(room)
+    )
+    claimed = [i for i in session.exec(query).all() if i is not None and _claim(session, i)]
+    return _announce(session, claimed, PRACTICE_SENT, quiet=quiet)
+
+
+def admit_practice(session: Session, submission: Submission, cap: int) -> list[Claim]:
+    """Mark practice run ``submission`` ``queued``, claim what may be sent now, and commit."""
+    submission.sent_at = None
+    event = record_status(session, submission, SubmissionStatus.QUEUED, PRACTICE_WAITS)
+    claims = claim_practice(session, cap, quiet=submission.id)
+    if any(c.submission_id == submission.id for c in claims):
+        event.detail = PRACTICE_SENT
+        session.add(event)
+    session.commit()
+    return claims
+
+
+def send_practice(session: Session, cap: int) -> list[Claim]:
+    """Claim the practice runs that may go now (see :func:`claim_practice`) and commit."""
+    claims = claim_practice(session, cap)
+    session.commit()
+    return claims
+
+
+def yield_to_submissions(session: Session, submission: Submission) -> bool:
+    """A worker took practice run ``submission``: hand it back if a submission waits.
+
+    It goes back to ``queued`` and unsent (the caller commits) and is sent again once no
+    submission waits. Returns whether it was handed back.
+    """
+    if not submission.practice or submission.status != SubmissionStatus.QUEUED:
+        return False
+    if not submission_waiting(session):
+        return False
+    submission.sent_at = None
+    record_status(session, submission, SubmissionStatus.QUEUED, PRACTICE_WAITS)
+    return True

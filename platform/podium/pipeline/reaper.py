@@ -35,7 +35,7 @@ from podium.db.models.reports import read_report
 from podium.db.types import utcnow
 from podium.pipeline.attempts import open_evaluations
 from podium.pipeline.context import SessionFactory
-from podium.pipeline.fairness import Claim, admit, send_next
+from podium.pipeline.fairness import Claim, admit, admit_practice, send_next, send_practice
 from podium.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,10 @@ def _send_waiting(
             .where(col(Submission.updated_at) < cutoff)
         ).all()
         for submission in forgotten:  # the API stopped between its commit and the enqueue
-            claims += admit(session, submission, cap)
+            if submission.practice:
+                claims += admit_practice(session, submission, config.practice_in_flight)
+            else:
+                claims += admit(session, submission, cap)
         # a waiting one is claimed only under its team's cap (locked), so it is safe to look
         # soon: a process that died between ending one and sending the next costs a minute
         waiting_since = now - timedelta(seconds=config.stale_seconds)
@@ -211,6 +214,7 @@ def _send_waiting(
             teams |= set(session.exec(ended).all())
         for team_id in sorted(teams):
             claims += send_next(session, team_id, cap, detail="enqueued again by the reaper")
+        claims += send_practice(session, config.practice_in_flight)  # if no submission waits
     return claims
 
 

@@ -72,6 +72,8 @@ def build_record(session: Session, evaluation_id: int) -> RunRecord | None:
         return None
     submission = session.get(Submission, evaluation.submission_id)
     assert submission is not None
+    if submission.practice:  # MLflow compares submissions; practice runs stay out
+        return None
     challenge = session.get(Challenge, submission.challenge_id)
     phase = session.get(Phase, submission.phase_id)
     assert challenge is not None and phase is not None

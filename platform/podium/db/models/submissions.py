@@ -92,6 +92,11 @@ class Submission(SubmissionBase, table=True):
     selected: bool = Field(default=False, description="chosen by the team for final ranking")
     disqualified: bool = False
     disqualified_reason: str | None = Field(default=None, sa_type=Text)
+    practice: bool = Field(
+        default=False,
+        description="a practice run: public sample only, never ranked, its own quota "
+        "(podium.crud.practice)",
+    )
 
 
 class SubmissionUpdate(SQLModel):
@@ -120,6 +125,7 @@ class SubmissionPublic(SubmissionBase):
     selected: bool
     disqualified: bool
     disqualified_reason: str | None
+    practice: bool = False
 
 
 class SubmissionEvent(SQLModel, table=True):
