@@ -12,6 +12,7 @@ from podium.api.ratelimit import limit_login
 from podium.crud import roles, users
 from podium.crud.challenge_views import challenge_detail, challenge_public
 from podium.crud.challenges import visible_challenges
+from podium.crud.editions import edition_of_challenge
 from podium.crud.team_profiles import profile_filter
 from podium.errors import NotFound
 from podium.web.boards import board_view
@@ -125,5 +126,6 @@ def challenge_page(
             [p.country for p in (board.profiles or {}).values()] if board else []
         ),
         "filter_categories": CATEGORIES,
+        "edition": edition_of_challenge(session, challenge=challenge),
     }
     return render(request, "challenge.html", context)

@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from podium.api.deps import SessionDep, get_challenge, get_team
 from podium.api.ids import TeamId
-from podium.crud import team_views, teams, users
+from podium.crud import edition_views, team_views, teams, users
 from podium.crud.challenges import require_challenge_by_id
+from podium.crud.roles import is_staff
 from podium.crud.teams import membership
 from podium.db.models import Challenge, Team, TeamCreate, TeamRole, TeamUpdate, User
 from podium.errors import InvalidInput
@@ -112,6 +113,9 @@ def team_page(
         "owner": owner,
         "invited": invited,
         "pending": team_views.invites_of_team(session, team=team) if owner else [],
+        "standing": edition_views.team_status(session, team=team, challenge=challenge)
+        if own is not None or is_staff(session, user=user, challenge=challenge)
+        else None,
         **_choices(),
     }
     return render(request, "team.html", context)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from podium.web import (
     pages_account,
     pages_catalogue,
+    pages_editions,
     pages_public,
     pages_staff,
     pages_submissions,
@@ -19,4 +20,5 @@ router.include_router(pages_staff.router)
 router.include_router(pages_account.router)
 router.include_router(pages_teams.router)
 router.include_router(pages_submit.router)
+router.include_router(pages_editions.router)
 router.include_router(pages_catalogue.router)
