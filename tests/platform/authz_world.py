@@ -15,6 +15,7 @@ import shutil
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -26,6 +27,8 @@ from podium.api.deps import get_rerun
 from podium.api.routes.submissions import get_enqueuer
 from podium.app import create_app
 from podium.crud import deliverables, judging
+from podium.crud.edition_specs import EditionSpec
+from podium.crud.editions import load_edition
 from podium.crud.roles import grant_role
 from podium.crud.teams import create_team, invite, join
 from podium.crud.tokens import issue_token
@@ -63,6 +66,8 @@ ROLES = (
     "xjudge",  # judge of another challenge
 )
 SLUG, OTHER_SLUG, DRAFT_SLUG = "authz", "authz-other", "authz-draft"
+EDITION = "authz-edition"
+FINAL_LENGTH = timedelta(days=30)
 WIDE_LIMITS = {"per_day": 50, "total": 100, "in_flight": 10}
 DELIVERABLES = [
     {"key": "report", "kind": "pdf", "title": "Report"},
@@ -288,6 +293,31 @@ def _report(session: Session, store: Store, challenge: Challenge, team: Team, us
     )
 
 
+def _edition(session: Session, challenge: Challenge, phase: Phase) -> None:
+    """An edition over the challenge: an open round (development), then a final round (a
+    phase that opens later, so nothing else here changes) entered by advancement."""
+    assert challenge.id is not None
+    session.add(Phase(
+        challenge_id=challenge.id, name="final", start=phase.end, end=phase.end + FINAL_LENGTH,
+        public_fraction=phase.public_fraction, position=1, data_key=phase.data_key,
+    ))  # fmt: skip
+    session.commit()
+    load_edition(session, spec=EditionSpec.model_validate(edition_spec()))
+
+
+def edition_spec() -> dict[str, object]:
+    """The matrix's edition, as the body of PUT /api/v1/editions/{slug}."""
+    return {
+        "slug": EDITION, "title": "Authz edition", "hosts": [{"name": "ITU"}],
+        "problem_statements": [{"challenge": SLUG, "host": "ITU"}],
+        "rounds": [
+            {"name": "open", "phases": {SLUG: "development"}},
+            {"name": "final", "entry": "advancement", "phases": {SLUG: "final"},
+             "advance": {"top_n": 1, "shortlist": True}},
+        ],
+    }  # fmt: skip
+
+
 def _credentials(session: Session, people: dict[str, User]) -> tuple[dict, dict]:
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     token_ids: dict[str, int] = {"anonymous": 0}
@@ -324,6 +354,7 @@ def build_matrix(tmp: Path, migrated_template: Path) -> Iterator[Matrix]:
         teams = _teams(session, challenge, people)
         ids = _submissions(session, challenge, phase, people, teams)
         _report(session, store, challenge, teams[0], people["owner"])
+        _edition(session, challenge, phase)
         headers, token_ids = _credentials(session, people)
     engine.dispose()
     snapshot = tmp / "snapshot"

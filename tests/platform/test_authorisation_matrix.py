@@ -24,12 +24,14 @@ from fastapi.testclient import TestClient
 
 from tests.platform.authz_world import (
     DRAFT_SLUG,
+    EDITION,
     OTHER_SLUG,
     ROLES,
     SLUG,
     Matrix,
     World,
     build_matrix,
+    edition_spec,
 )
 from tests.platform.factories import PASSWORD
 
@@ -70,6 +72,9 @@ T = V1 + "/teams/{team_id}"
 ALL_200 = " ".join(["200"] * len(ROLES))
 USERS_ONLY = "401 " + " ".join(["200"] * (len(ROLES) - 1))
 RUBRIC = {"team_id": 0, "scores": [{"criterion": "demo", "points": 5}]}
+E = V1 + "/editions/{slug}"
+R = E + "/rounds/{round_name}/challenges/{challenge}"
+ROUND = {"slug": EDITION, "round_name": "final", "challenge": SLUG}
 
 # fmt: off
 #            anonymous other mate owner judge judge2 organiser admin xorganiser xjudge
@@ -188,6 +193,20 @@ TABLE: list[Row] = [
     Row("GET", C + "/published", ALL_200, at(slug=OTHER_SLUG)),
     Row("POST", C + "/reveal", "401 403 403 403 403 403 204 204 403 403", at(slug=SLUG)),
     Row("GET", C + "/audit-log", "401 403 403 403 200 200 200 200 403 403", at(slug=SLUG)),
+    # editions: public; admins declare; organisers advance; judges and organisers shortlist
+    Row("GET", V1 + "/editions", ALL_200),
+    Row("GET", E, ALL_200, at(slug=EDITION)),
+    Row("PUT", E, "401 403 403 403 403 403 403 200 403 403",
+        at(slug=EDITION, json=edition_spec())),
+    Row("GET", R + "/advancement", "401 403 403 403 403 403 200 200 403 403", at(**ROUND)),
+    Row("POST", R + "/advancement", "401 403 403 403 403 403 200 200 403 403", at(**ROUND)),
+    Row("GET", R + "/shortlist", "401 403 403 403 200 200 200 200 403 403", at(**ROUND)),
+    Row("PUT", R + "/shortlist/{team_id}", "401 403 403 403 200 200 200 200 403 403",
+        lambda w, r: {**ROUND, "team_id": w.other_team}),
+    Row("DELETE", R + "/shortlist/{team_id}", "401 403 403 403 200 200 200 200 403 403",
+        lambda w, r: {**ROUND, "team_id": w.other_team}),
+    Row("GET", T + "/advancement", "401 404 200 200 200 200 200 200 404 404",
+        lambda w, r: {"team_id": w.team}),
 ]
 # fmt: on
 
