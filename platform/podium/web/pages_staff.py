@@ -36,6 +36,7 @@ from podium.errors import InvalidInput, NotFound
 from podium.health import health_report
 from podium.services import boards, reproductions
 from podium.web.boards import board_view
+from podium.web.deliverables import for_judging as judged_deliverables
 from podium.web.errors import PageRoute
 from podium.web.pages_public import CsrfField
 from podium.web.queries import status_counts, submissions_of_challenge
@@ -87,6 +88,12 @@ def judging_page(
         "audit": judging.audit_entries(session, challenge=challenge, viewer=user)[-AUDIT_SHOWN:],
         "organiser": is_organiser(session, user=user, challenge=challenge),
         **_rubric_context(session, challenge, user),
+        "deliverables": judged_deliverables(
+            session,
+            challenge=challenge,
+            phase=board.phase,
+            team_ids=[row.entry.team_id for row in board.rows if not row.entry.baseline],
+        ),
     }
     return render(request, "judging.html", context)
 

@@ -23,6 +23,7 @@ from podium.crud.roles import is_staff
 from podium.crud.teams import membership
 from podium.db.models import Challenge, Team, TeamCreate, TeamRole, TeamUpdate, User
 from podium.errors import InvalidInput
+from podium.web.deliverables import team_context as team_deliverables
 from podium.web.errors import PageRoute
 from podium.web.forms import CsrfField, FormText, parse_form
 from podium.web.participation import CATEGORIES, country_choices
@@ -98,7 +99,11 @@ def create_team(
 
 @router.get("/teams/{team_id}", response_class=HTMLResponse)
 def team_page(
-    request: Request, team_id: TeamId, session: SessionDep, user: LoggedInUser
+    request: Request,
+    team_id: TeamId,
+    session: SessionDep,
+    user: LoggedInUser,
+    handed_in: str | None = None,
 ) -> Response:
     """The team: members, profile, and what the visitor may do with it."""
     team = _see_team(session, team_id, user)
@@ -117,6 +122,9 @@ def team_page(
         if own is not None or is_staff(session, user=user, challenge=challenge)
         else None,
         **_choices(),
+        **team_deliverables(
+            session, team=team, challenge=challenge, user=user, handed_in=handed_in
+        ),
     }
     return render(request, "team.html", context)
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from podium.web import (
     pages_account,
     pages_catalogue,
+    pages_deliverables,
     pages_editions,
     pages_public,
     pages_staff,
@@ -19,6 +20,7 @@ router.include_router(pages_submissions.router)
 router.include_router(pages_staff.router)
 router.include_router(pages_account.router)
 router.include_router(pages_teams.router)
+router.include_router(pages_deliverables.router)
 router.include_router(pages_submit.router)
 router.include_router(pages_editions.router)
 router.include_router(pages_catalogue.router)
