@@ -85,6 +85,14 @@ def test_a_declaration_with_mistakes_is_refused_naming_each(
     no_rule = _body(ew, rounds=rounds)
     answer = client.put(URL, json=no_rule, headers=admin)
     assert answer.status_code == 422 and "give advance.top_n" in answer.text
+    window = {"start": "2030-01-01T00:00:00", "end": "2029-01-01T00:00:00Z"}
+    naive = _body(ew, rounds=[{"name": "A", "phases": {ew.slug: "development"}, **window}])
+    answer = client.put(URL, json=naive, headers=admin)
+    assert answer.status_code == 422 and "timezone" in answer.text
+    window["start"] += "Z"
+    backwards = _body(ew, rounds=[{"name": "A", "phases": {ew.slug: "development"}, **window}])
+    answer = client.put(URL, json=backwards, headers=admin)
+    assert answer.status_code == 422 and "round 'A' ends before it starts" in answer.text
     other_url = "/api/v1/editions/other-edition"
     taken = _body(ew, slug="other-edition")
     answer = client.put(other_url, json=taken, headers=admin)

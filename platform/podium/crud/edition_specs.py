@@ -3,11 +3,10 @@ the body of ``PUT /api/v1/editions/{slug}`` (the same model, the same loader).""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from podium.db.models.editions import RoundEntry
 from podium.errors import InvalidInput
@@ -44,8 +43,10 @@ class RoundSpec(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     entry: RoundEntry = RoundEntry.OPEN
     phases: dict[str, str] = Field(description="challenge slug -> the phase this round covers")
-    start: datetime | None = Field(default=None, description="default: its phases' first start")
-    end: datetime | None = Field(default=None, description="default: its phases' last end")
+    start: AwareDatetime | None = Field(
+        default=None, description="default: its phases' first start"
+    )
+    end: AwareDatetime | None = Field(default=None, description="default: its phases' last end")
     advance: AdvanceSpec | None = None
 
     @model_validator(mode="after")
@@ -62,6 +63,8 @@ class RoundSpec(BaseModel):
             raise ValueError(f"round {self.name!r} is open to every team: remove 'advance'")
         if not self.phases:
             raise ValueError(f"round {self.name!r} covers no phase: list challenge: phase pairs")
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"round {self.name!r} ends before it starts")
         return self
 
 
