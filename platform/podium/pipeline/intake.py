@@ -49,8 +49,10 @@ def submit_file(
     phase_name: str | None = None,
     description: str = "",
     baseline: bool = False,
+    practice: bool = False,
 ) -> Submission:
-    """Submit ``content`` as ``user`` would upload it, then enqueue it.
+    """Submit ``content`` as ``user`` would upload it (``practice``: as a practice run), then
+    enqueue it.
 
     Raises:
         PermissionDenied, InvalidInput, Conflict, QuotaExceeded, TooLarge: as the upload
@@ -58,7 +60,7 @@ def submit_file(
     """
     intake = plan_submission(
         session, challenge=challenge, user=user, kind=kind, phase_name=phase_name,
-        filename=filename, baseline=baseline,
+        filename=filename, baseline=baseline, practice=practice,
     )  # fmt: skip
     store = Store.from_settings(settings)
     stored = _staged(content, store, settings)

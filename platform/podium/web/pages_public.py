@@ -18,6 +18,7 @@ from podium.errors import NotFound
 from podium.web.boards import board_view
 from podium.web.errors import PageRoute
 from podium.web.participation import CATEGORIES, countries_present, participation, submit_form
+from podium.web.practice import practice_form
 from podium.web.render import render
 from podium.web.session import (
     CSRF_FIELD,
@@ -122,6 +123,7 @@ def challenge_page(
         "organiser": roles.is_organiser(session, user=user, challenge=challenge),
         "me": me,
         "submit": submit_form(session, challenge=challenge, me=me, settings=settings),
+        "practice": practice_form(session, challenge=challenge, me=me, settings=settings),
         "filter_countries": countries_present(
             [p.country for p in (board.profiles or {}).values()] if board else []
         ),

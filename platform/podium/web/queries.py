@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from podium.api.deps import require_logs_access
 from podium.crud.challenges import require_challenge
+from podium.crud.practice import competing
 from podium.crud.submission_logs import SubmissionLogs, read_logs
 from podium.crud.submission_views import (
     ListingScope,
@@ -73,6 +74,6 @@ def submissions_of_challenge(
 
 def status_counts(session: Session, *, challenge: Challenge) -> dict[str, int]:
     """How many of the challenge's submissions are in each status (every status listed)."""
-    query = select(Submission.status).where(Submission.challenge_id == challenge.id)
+    query = select(Submission.status).where(Submission.challenge_id == challenge.id, competing())
     counts = Counter(SubmissionStatus(s).value for s in session.exec(query).all())
     return {status.value: counts.get(status.value, 0) for status in SubmissionStatus}

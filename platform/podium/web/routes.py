@@ -7,6 +7,7 @@ from podium.web import (
     pages_catalogue,
     pages_deliverables,
     pages_editions,
+    pages_practice,
     pages_public,
     pages_staff,
     pages_submissions,
@@ -24,3 +25,4 @@ router.include_router(pages_deliverables.router)
 router.include_router(pages_submit.router)
 router.include_router(pages_editions.router)
 router.include_router(pages_catalogue.router)
+router.include_router(pages_practice.router)
