@@ -19,6 +19,7 @@ from tests.platform.edition_helpers import (
     spec,
 )
 from tests.platform.factories import auth_headers, make_user
+from tests.platform.leaderboard_helpers import scored
 
 URL = f"/api/v1/editions/{EDITION}"
 
@@ -289,3 +290,20 @@ def test_a_round_that_let_teams_in_cannot_be_dropped(
     answer = client.put(URL, json=body, headers=auth_headers(session, ew.admin))
     assert answer.status_code == 409
     assert "already let teams in and cannot be dropped" in answer.json()["detail"]
+
+
+def test_advanced_teams_stay_advanced_and_later_qualifiers_can_follow(
+    client: TestClient, session: Session, ew: EditionWorld
+) -> None:
+    organiser = ew.world.headers["organiser"]
+    url = f"{ew.round_url()}/advancement"
+    client.post(url, headers=organiser)
+    scored(session, ew.world, ew.teams[3], 0.01, minutes=30)  # team-4 now leads
+    preview = client.get(url, headers=organiser).json()["teams"]
+    # team-2 fell to rank 3, below the cut, and stays advanced; team-4 qualifies now
+    assert [(t["team"], t["rank"], t["already_advanced"]) for t in preview] == [
+        ("team-4", 1, False), ("team-1", 2, True), ("team-2", 3, True)
+    ]  # fmt: skip
+    done = client.post(url, headers=organiser).json()
+    assert done["added"] == 1
+    assert {t["team"] for t in done["teams"]} == {"team-1", "team-2", "team-4"}

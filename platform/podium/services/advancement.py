@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from leaderboard import PRIVATE
-from leaderboard.advancement import advancing
+from leaderboard.advancement import Advancing, advancing
 from podium.crud.advancement import RoundOfChallenge, shortlist_of
 from podium.crud.audit import audit
 from podium.crud.challenges import phases_of
@@ -74,15 +74,20 @@ def preview(session: Session, *, where: RoundOfChallenge) -> AdvancementPreview:
     ranked = _ranked(session, where.challenge, previous) if round_.advance_top_n else []
     listed = shortlist_of(session, where=where) if round_.advance_shortlist else []
     chosen = advancing(ranked, top_n=round_.advance_top_n, shortlist=[s.team_id for s in listed])
+    done = _advanced(session, where)
+    ranks = dict(ranked)
+    # teams advanced earlier stay advanced (records are never withdrawn), qualifying now or not
+    chosen += [Advancing(t, how.value, ranks.get(t)) for t, how in done.items()
+               if t not in {c.team_id for c in chosen}]  # fmt: skip
     teams = {t.id: t for t in _teams(session, [c.team_id for c in chosen])}
-    done = _advanced_ids(session, where)
     return AdvancementPreview(
         edition=where.edition.slug, round=round_.name, challenge=where.challenge.slug,
         from_phase=previous.name, to_phase=where.phase, top_n=round_.advance_top_n,
         shortlist=round_.advance_shortlist,
         teams=[
-            CandidatePublic(team_id=c.team_id, team=teams[c.team_id].name, how=AdvancedBy(c.how),
-                            rank=c.rank, already_advanced=c.team_id in done)
+            CandidatePublic(team_id=c.team_id, team=teams[c.team_id].name,
+                            how=done.get(c.team_id) or AdvancedBy(c.how), rank=c.rank,
+                            already_advanced=c.team_id in done)
             for c in chosen
         ],
     )  # fmt: skip
@@ -92,11 +97,11 @@ def _teams(session: Session, ids: list[int]) -> list[Team]:
     return list(session.exec(select(Team).where(col(Team.id).in_(ids))))
 
 
-def _advanced_ids(session: Session, where: RoundOfChallenge) -> set[int]:
-    query = select(Advancement.team_id).where(
+def _advanced(session: Session, where: RoundOfChallenge) -> dict[int, AdvancedBy]:
+    query = select(Advancement.team_id, Advancement.how).where(
         Advancement.round_id == where.round.id, Advancement.challenge_id == where.challenge.id
     )
-    return set(session.exec(query).all())
+    return {team: AdvancedBy(how) for team, how in session.exec(query).all()}
 
 
 def check_may_advance(session: Session, *, user: User, challenge: Challenge) -> None:
