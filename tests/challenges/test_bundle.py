@@ -111,9 +111,9 @@ def test_symlink_leaving_the_bundle_is_refused(bundle: Path, tmp_path: Path, edi
     outside = tmp_path / "secret.csv"
     outside.write_text("id,diagnosis\n")
     (bundle / "link.csv").symlink_to(outside)
-    root = edit(lambda d: d["data"]["public"].append({"name": "sneaky", "path": "link.csv"}))
+    root = edit(lambda d: d["data"]["public"].insert(0, {"name": "sneaky", "path": "link.csv"}))
     [problem] = messages(root)
-    assert problem.startswith("challenge.yaml: data.public[2].path: 'link.csv' leaves the bundle")
+    assert problem.startswith("challenge.yaml: data.public[0].path: 'link.csv' leaves the bundle")
 
 
 def test_unknown_metric_suggests_and_lists_valid_names(edit) -> None:
@@ -190,9 +190,9 @@ def test_labels_inside_the_inputs_are_refused(bundle: Path, edit) -> None:
 
 
 def test_public_data_may_not_expose_hidden_files(edit) -> None:
-    root = edit(lambda d: d["data"]["public"].append({"name": "all", "path": "data"}))
+    root = edit(lambda d: d["data"]["public"].insert(0, {"name": "all", "path": "data"}))
     assert (
-        "challenge.yaml: data.public[2].path: data overlaps hidden data data/hidden/test/inputs "
+        "challenge.yaml: data.public[0].path: data overlaps hidden data data/hidden/test/inputs "
         "of set 'test'; public downloads must not hold hidden files" in messages(root)
     )
 
@@ -247,7 +247,7 @@ def test_bundle_helpers(built_examples: dict[str, Path]) -> None:
     [mount] = bundle.hidden_inputs("development")
     assert (mount.source, mount.target) == (root / "data/hidden/test/inputs", "/input")
     assert bundle.hidden_labels("final") == root / "data/hidden/test/labels.csv"
-    assert set(bundle.public_files()) == {"train", "starting-kit"}
+    assert set(bundle.public_files()) == {"train", "starting-kit", "baseline"}
     assert bundle.current_phase(datetime(2027, 1, 1, tzinfo=UTC)).name == "development"
     assert bundle.current_phase(datetime(2030, 7, 1, tzinfo=UTC)).name == "final"
     assert bundle.current_phase(datetime(2031, 1, 1, tzinfo=UTC)) is None
