@@ -14,6 +14,14 @@ from podium.crud.challenges import phases_of
 from podium.crud.roles import grant_role
 from podium.db.models import Challenge, ChallengeRoleKind, Team, User
 from podium.db.models.deliverables import DeliverableRow
+from podium.db.models.editions import (
+    AdvancedBy,
+    Advancement,
+    Edition,
+    Round,
+    RoundEntry,
+    RoundPhase,
+)
 from podium.db.types import utcnow
 from podium.store import Store
 from tests.platform.deliverable_helpers import (
@@ -26,7 +34,8 @@ from tests.platform.deliverable_helpers import (
     pptx_bytes,
     team_of_two,
 )
-from tests.platform.factories import auth_headers, make_user
+from tests.platform.factories import PASSWORD, auth_headers, make_user
+from tests.web.conftest import log_in
 
 
 @dataclass
@@ -288,3 +297,34 @@ def test_staff_list_every_teams_deliverables(client: TestClient, world: World) -
     by_name = {t["team_name"]: {d["key"]: d for d in t["deliverables"]} for t in teams}
     assert set(by_name) == {"Owls", "Larks"}  # the baseline team does not compete
     assert not by_name["Owls"]["report"]["missing"] and by_name["Larks"]["report"]["missing"]
+
+
+def test_a_round_entered_by_advancement_asks_only_the_teams_that_advanced(
+    client: TestClient, world: World, session: Session
+) -> None:
+    edition = Edition(slug="dl-edition", title="Edition")
+    session.add(edition)
+    session.commit()
+    assert edition.id and world.challenge.id and world.other_team.id
+    final = Round(
+        edition_id=edition.id, name="Final", position=1, start=utcnow(), end=utcnow(),
+        entry=RoundEntry.ADVANCEMENT,
+    )  # fmt: skip
+    session.add(final)
+    session.commit()
+    assert final.id
+    session.add(
+        RoundPhase(round_id=final.id, challenge_id=world.challenge.id, phase_name="development")
+    )
+    session.add(Advancement(round_id=final.id, challenge_id=world.challenge.id,
+                            team_id=world.other_team.id, how=AdvancedBy.TOP_N))  # fmt: skip
+    session.commit()
+    code, body = _upload(client, world, "owner", pdf_bytes())
+    assert code == 403 and "did not advance into round 'Final'" in body["detail"]
+    listed = _listed(client, world)
+    assert not listed["report"]["missing"] and not listed["report"]["expected"]
+    code, body = _upload(client, world, "other", pdf_bytes(), team=world.other_team)
+    assert code == 201 and body["expected"], body
+    log_in(client, "dl-owner", PASSWORD)  # the team page says why nothing is asked
+    page = client.get(f"/teams/{world.team.id}").text
+    assert "your team did not advance" in page and 'id="deliverable-form"' not in page

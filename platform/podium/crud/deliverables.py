@@ -2,9 +2,11 @@
 
 * A phase declares its deliverables in the bundle (``challenges.deliverables``); the phase row
   keeps them (``Phase.deliverables``).
-* Only a member of the team hands one in, and only while the phase is open (``[start, end)``,
-  :func:`challenges.phases.is_open`); the challenge's staff, who may read the team's
-  deliverables, are refused (403), anyone else meets 404.
+* Only a member of the team hands one in, only for a phase the team is in (a round entered
+  by advancement takes only the teams that advanced: intake's rule,
+  :func:`~podium.crud.advancement.check_round_entry`), and only while the phase is open
+  (``[start, end)``, :func:`challenges.phases.is_open`); the challenge's staff, who may read
+  the team's deliverables, are refused (403), anyone else meets 404.
 * A file is checked by its content (:func:`challenges.deliverables.check_file`) and capped at
   the deliverable's ``max_mb`` (and the platform's ``max_deliverable_mb``); it is kept under
   ``store/deliverables/<team id>/`` with a sanitised name carrying its type's extension.
@@ -30,6 +32,7 @@ from challenges import phases as phase_rule
 from challenges.deliverables import Deliverable, check_file, check_link
 from challenges.errors import DeliverableRefused
 from podium.crud import roles
+from podium.crud.advancement import check_round_entry
 from podium.crud.challenges import phases_of, require_challenge_by_id
 from podium.crud.teams import member_count, membership
 from podium.db.models import Challenge, Phase, Team, User
@@ -97,7 +100,8 @@ def plan(
 
     Raises:
         NotFound: no such phase or deliverable (the message lists them).
-        PermissionDenied: ``user`` is not a member of the team.
+        PermissionDenied: ``user`` is not a member of the team, or the team did not advance
+            into the phase's round.
         Conflict: the phase is not open now.
     """
     phase, deliverable = _find(session, challenge=challenge, phase_name=phase_name, key=key)
@@ -105,6 +109,7 @@ def plan(
         raise PermissionDenied(
             f"only members of team {team.name!r} hand in its deliverables; you may read them"
         )
+    check_round_entry(session, challenge=challenge, phase=phase, team=team)
     now = now or utcnow()
     if not phase_rule.is_open(phase, now):
         raise Conflict(
@@ -297,16 +302,30 @@ def for_teams(
 ) -> dict[int, list[DeliverablePublic]]:
     """Per team, the declared deliverables (of ``phase``, else of every phase) and their state."""
     phases = [phase] if phase is not None else phases_of(session, challenge=challenge)
+    phases = [p for p in phases if declared(p)]
     rows = _rows(session, phase_ids=[p.id for p in phases if p.id is not None], team_ids=team_ids)
     usernames = _usernames(session, {r.uploaded_by for r in rows.values() if r.uploaded_by})
-    return {
-        team_id: [
-            _public(p, d, rows.get((team_id, p.id or 0, d.key)), team_id, usernames)
-            for p in phases
-            for d in declared(p)
-        ]
-        for team_id in team_ids
-    }
+    teams = {t.id: t for t in session.exec(select(Team).where(col(Team.id).in_(team_ids))).all()}
+    found: dict[int, list[DeliverablePublic]] = {}
+    for team_id in team_ids:
+        found[team_id] = []
+        for p in phases:
+            entered = _takes_part(session, challenge, p, teams.get(team_id))
+            found[team_id] += [
+                _public(p, d, rows.get((team_id, p.id or 0, d.key)), team_id, usernames, entered)
+                for d in declared(p)
+            ]
+    return found
+
+
+def _takes_part(session: Session, challenge: Challenge, phase: Phase, team: Team | None) -> bool:
+    """Whether the team is in the phase: a round entered by advancement takes only the teams
+    that advanced (:func:`~podium.crud.advancement.check_round_entry`, intake's rule)."""
+    try:
+        check_round_entry(session, challenge=challenge, phase=phase, team=team)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _rows(
@@ -333,12 +352,13 @@ def _public(
     row: DeliverableRow | None,
     team_id: int,
     usernames: dict[int, str],
+    entered: bool,
 ) -> DeliverablePublic:
     public = DeliverablePublic(
         phase=phase.name, key=deliverable.key, kind=deliverable.kind, title=deliverable.title,
         description=deliverable.description, required=deliverable.required,
         accepts=deliverable.accepts, max_mb=deliverable.cap_mb if deliverable.is_file else None,
-        missing=deliverable.required and row is None,
+        missing=entered and deliverable.required and row is None, expected=entered,
     )  # fmt: skip
     if row is None:
         return public

@@ -29,6 +29,11 @@ class PhaseDeliverables:
     items: list[DeliverablePublic]
 
     @property
+    def entered(self) -> bool:
+        """Whether the team is in this phase (see ``DeliverablePublic.expected``)."""
+        return all(d.expected for d in self.items)
+
+    @property
     def missing(self) -> list[DeliverablePublic]:
         return [d for d in self.items if d.missing]
 
@@ -62,7 +67,9 @@ def team_context(
             state = phase_rule.state_of(phase, now)
             sections.append(PhaseDeliverables(phase, state, phase_rule.is_open(phase, now), items))
     member = membership(session, team=team, user=user) is not None
-    uploadable = [(s.phase.name, d) for s in sections if member and s.open for d in s.files]
+    uploadable = [
+        (s.phase.name, d) for s in sections if member and s.open and s.entered for d in s.files
+    ]
     saved = next((d.title for d in found if d.key == handed_in), None)
     return {
         "deliverables": sections,

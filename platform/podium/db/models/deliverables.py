@@ -57,7 +57,12 @@ class DeliverablePublic(SQLModel):
     required: bool
     accepts: str
     max_mb: int | None
-    missing: bool = Field(description="required and not handed in")
+    missing: bool = Field(description="required, expected of the team and not handed in")
+    expected: bool = Field(
+        default=True,
+        description="the team is in the phase (a round entered by advancement takes only the "
+        "teams that advanced)",
+    )
     filename: str | None = None
     media_type: str | None = None
     size_bytes: int | None = None
