@@ -24,7 +24,9 @@ from podium.db.models import (
 )
 from podium.db.types import utcnow
 from podium.pipeline.fairness import admit, admit_practice, send_next, yield_to_submissions
+from podium.pipeline.reaper import reap_once
 from podium.pipeline.recording import build_record
+from podium.settings import Settings
 from podium.store import Store
 from tests.platform.submission_helpers import (
     SLUG,
@@ -241,3 +243,32 @@ def test_practice_runs_are_outside_the_team_cap(session: Session, world: World) 
     claims = admit(session, submission, 1)  # the team's in-flight practice run does not count
     assert [c.submission_id for c in claims] == [submission.id]
     assert send_next(session, world.team(session, world.alice).id or 0, 5) == []
+
+
+def test_a_practice_run_cannot_be_selected_for_the_final_ranking(
+    client: TestClient, session: Session, world: World
+) -> None:
+    world.set_phase(session, leaderboard={"rule": "selected", "max_selected": 2})
+    run = world.submission(session, world.alice, practice=True, status=FINISHED)
+    answer = client.patch(
+        f"/api/v1/submissions/{run.id}", headers=world.headers(session, world.alice),
+        json={"selected": True},
+    )  # fmt: skip
+    assert answer.status_code == 409
+    assert "is a practice run: it never counts in a ranking" in answer.json()["detail"]
+
+
+def test_the_reaper_sends_a_forgotten_practice_run_only_when_no_submission_waits(
+    app: FastAPI, session: Session, world: World, settings: Settings
+) -> None:
+    sent: list[int] = []
+    factory = lambda: Session(app.state.engine, expire_on_commit=False)  # noqa: E731
+    run = world.submission(session, world.alice, practice=True, status=QUEUED)
+    submission = world.submission(session, world.bob, status=QUEUED, sent_at=utcnow())
+    reap_once(factory, settings, lambda sid, gpu: sent.append(sid))
+    assert run.id not in sent  # a submission waits for a worker
+    submission.status = SubmissionStatus.PREPARING
+    session.add(submission)
+    session.commit()
+    reap_once(factory, settings, lambda sid, gpu: sent.append(sid))
+    assert sent.count(run.id or 0) == 1

@@ -60,6 +60,11 @@ def check_selection(
         )
     if not selected:
         return
+    if submission.practice:
+        raise Conflict(
+            f"{submission.id} is a practice run: it never counts in a ranking; select one of "
+            "your submissions"
+        )
     if submission.status not in SELECTABLE or submission.disqualified:
         state = "disqualified" if submission.disqualified else submission.status.value
         raise Conflict(
