@@ -119,3 +119,22 @@ def test_the_body_is_capped_at_the_platforms_deliverable_limit(
         # slides may be 20 MB, but the platform takes at most 1 MB: cut off while it arrives
         code, page = _post(client, team, pdf_bytes(padding=2 * 1024 * 1024), token, "slides")
         assert code == 413 and "larger than the limit of 1 MB" in page
+
+
+def test_the_challenge_page_warns_the_team_until_it_has_handed_in(
+    app: FastAPI, setup: tuple[Challenge, Team]
+) -> None:
+    challenge, team = setup
+    ana = _client(app, "ana")
+    page = ana.get(f"/challenges/{challenge.slug}").text
+    assert 'id="missing-deliverables"' in page
+    assert "Technical report" in page and "Source code" in page
+    token = csrf_of(ana.get(f"/teams/{team.id}").text)
+    assert _hand_in(ana, team, pdf_bytes(), token) == 303
+    page = ana.get(f"/challenges/{challenge.slug}").text
+    assert "Technical report" not in page and "Source code" in page
+    link = f"/teams/{team.id}/deliverables/development/code/link"
+    ana.post(link, data={"url": "https://github.com/owls/model", "csrf_token": token})
+    assert 'id="missing-deliverables"' not in ana.get(f"/challenges/{challenge.slug}").text
+    judge_page = _client(app, "jude").get(f"/challenges/{challenge.slug}").text
+    assert 'id="missing-deliverables"' not in judge_page

@@ -89,3 +89,17 @@ def for_judging(
 ) -> dict[int, list[DeliverablePublic]]:
     """Per team on the judging page, the phase's deliverables and what was handed in."""
     return deliverables.for_teams(session, challenge=challenge, team_ids=team_ids, phase=phase)
+
+
+def missing_now(
+    session: Session, *, challenge: Challenge, team_id: int | None
+) -> list[DeliverablePublic]:
+    """What the team must still hand in for the phases open now (the challenge page's warning)."""
+    if team_id is None:
+        return []
+    now = utcnow()
+    open_now = {
+        p.name for p in phases_of(session, challenge=challenge) if phase_rule.is_open(p, now)
+    }
+    found = deliverables.for_teams(session, challenge=challenge, team_ids=[team_id])[team_id]
+    return [d for d in found if d.missing and d.phase in open_now]

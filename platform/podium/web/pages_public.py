@@ -16,6 +16,7 @@ from podium.crud.editions import edition_of_challenge
 from podium.crud.team_profiles import profile_filter
 from podium.errors import NotFound
 from podium.web.boards import board_view
+from podium.web.deliverables import missing_now
 from podium.web.errors import PageRoute
 from podium.web.participation import CATEGORIES, countries_present, participation, submit_form
 from podium.web.practice import practice_form
@@ -129,5 +130,8 @@ def challenge_page(
         ),
         "filter_categories": CATEGORIES,
         "edition": edition_of_challenge(session, challenge=challenge),
+        "missing_deliverables": missing_now(
+            session, challenge=challenge, team_id=me.team.id if me.team else None
+        ),
     }
     return render(request, "challenge.html", context)
