@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from leaderboard._rules import Ordering, SortKey, choose
@@ -246,8 +246,10 @@ def _rows(
     for entry in table:
         team = [] if entry.baseline else teams[entry.team_id]
         group, p_next = groups.get(entry.submission_id, (None, None))
-        row = _row(entry, ordering, team, ranks.get(entry.submission_id), group, p_next)
-        rows.append(replace(row, tied_with_next=p_next is not None and p_next >= alpha))
+        tied = p_next is not None and p_next >= alpha
+        rows.append(
+            _row(entry, ordering, team, ranks.get(entry.submission_id), group, p_next, tied)
+        )
     return rows
 
 
@@ -258,6 +260,7 @@ def _row(
     rank_: int | None,
     group: int | None,
     p_next: float | None,
+    tied_with_next: bool,
 ) -> LeaderboardEntry:
     raw = {m: entry.score(ordering.split, m) for m in ordering.metrics}
     interval = entry.intervals.get(ordering.split) if raw[ordering.metrics[0]] is not None else None
@@ -283,5 +286,6 @@ def _row(
         submission_count=len(team),
         last_submission_at=max((e.submitted_at for e in team), default=None),
         tie_group=group,
+        tied_with_next=tied_with_next,
         p_value_to_next=p_next,
     )

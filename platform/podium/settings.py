@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="Apply database migrations when the API starts (turn off when an "
         "operator runs `podium db upgrade` instead).",
     )
+    board_ranking_process: bool = Field(
+        default=True,
+        description="Rank leaderboards in a child process of the API (one per API process), "
+        "so that a rebuild never slows the answers; off: in a thread of the API's process.",
+    )
     open_registration: bool = Field(
         default=True, description="Whether anyone may register an account through the API."
     )

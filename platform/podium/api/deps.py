@@ -23,6 +23,7 @@ from podium.crud.submission_views import ListingScope, SubmissionAccess, access_
 from podium.crud.tokens import user_for_token
 from podium.db.models import Challenge, Submission, Team, User
 from podium.errors import NotFound, PermissionDenied
+from podium.services import board_process
 from podium.services.board_cache import LeaderboardCache
 from podium.settings import Settings
 from podium.store import Store
@@ -317,8 +318,10 @@ def get_board_cache(request: Request) -> LeaderboardCache:
     state = request.app.state
     cache: LeaderboardCache | None = getattr(state, "leaderboard_cache", None)
     if cache is None:
+        settings: Settings = state.settings
         cache = state.leaderboard_cache = LeaderboardCache(
-            store=Store.from_settings(state.settings)
+            store=Store.from_settings(settings),
+            ranking=board_process.shared() if settings.board_ranking_process else None,
         )
     return cache
 

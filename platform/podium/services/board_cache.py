@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session, col
@@ -32,6 +32,9 @@ from podium.db.models import Challenge, Phase
 from podium.db.specs import leaderboard_rules
 from podium.db.types import utcnow
 from podium.store import Store
+
+if TYPE_CHECKING:
+    from podium.services.board_process import RankingProcess
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -130,6 +133,8 @@ class LeaderboardCache:
     retry_seconds: float = 1.0  # after a failed background build, the next waits this long
     # Where saved predictions and cached paired p-values live (None: interval approximation).
     store: Store | None = None
+    # Where leaderboards are ranked (None: in this process's threads).
+    ranking: RankingProcess | None = None
     clock: Callable[[], float] = field(default=lambda: utcnow().timestamp())
     builds: int = 0  # builds started (for tests and benchmarks)
     _slots: OrderedDict[Hashable, _Slot] = field(default_factory=OrderedDict)

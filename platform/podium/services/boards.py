@@ -12,8 +12,10 @@ answers are a join of bytes.
 from __future__ import annotations
 
 import math
+import pickle
+import threading
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, TypeAdapter
@@ -98,17 +100,53 @@ def resolve_view(
     return View(challenge, chosen, config, split)
 
 
+Target = tuple[int | None, int | None, str]  # a board: (challenge id, phase id, split)
+
+
 @dataclass(frozen=True)
 class Ranked:
-    """A cached ranking: the library's table and each entry already encoded as JSON."""
+    """A cached ranking: each entry already encoded as JSON, and the library's table.
 
-    board: Leaderboard
+    The table is either there or pickled (a board ranked in the child process, see
+    :mod:`podium.services.board_process`): :attr:`board` unpickles it on first use, so that
+    answering from the encoded entries never pays for it.
+    """
+
     entries: tuple[bytes, ...]
     generated_at: datetime
     token: Hashable  # what it was built under: views derived from it are cached under it too
     head: bytes  # the JSON answer up to "total", object left open (see ``board_head``)
     settings: LeaderboardSpec  # the phase's leaderboard rules it was built under
     candidates: Candidates | None = None  # what it was ranked from (the next build starts there)
+    table: Leaderboard | None = None
+    pickled: bytes | None = None  # the table, pickled, while it is not unpickled yet
+    _guard: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    @property
+    def board(self) -> Leaderboard:
+        """The library's table (unpickled on first use when it came from the child)."""
+        with self._guard:
+            if self.table is None:
+                assert self.pickled is not None, "a Ranked has its table or its pickle"
+                object.__setattr__(self, "table", pickle.loads(self.pickled))
+                object.__setattr__(self, "pickled", None)
+            assert self.table is not None
+            return self.table
+
+    def packed(self) -> Ranked:
+        """This ranking as the child sends it: the table pickled, no candidates."""
+        return Ranked(
+            self.entries, self.generated_at, self.token, self.head, self.settings,
+            pickled=pickle.dumps(self.board, protocol=pickle.HIGHEST_PROTOCOL),
+        )  # fmt: skip
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_guard"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, _guard=threading.Lock())
 
 
 def ranked(
@@ -117,23 +155,27 @@ def ranked(
     """The view's ranking, cached under the challenge's board version (``change_token``).
 
     When the version has moved on, the caller gets the previous ranking while one background
-    thread ranks the new one; only a cold start ranks in the caller.
+    thread ranks the new one; only a cold start ranks in the caller. Either waits for the
+    cache's ranking process when it has one (see :mod:`podium.services.board_process`).
     """
     if token is None:
         token = change_token(session, challenge=view.challenge)
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     target = (view.challenge.id, view.phase.id, view.split)
-    return cache.get_or_refresh(
-        view.key("board"),
-        token,
-        lambda previous: build_ranked(engine, target, token, cache.store, previous),
-    )
+    child = cache.ranking
+
+    def build(previous: Ranked | None) -> Ranked:
+        if child is None:
+            return build_ranked(engine, target, token, cache.store, previous)
+        return child.rank(engine, target, token, cache.store, previous)
+
+    return cache.get_or_refresh(view.key("board"), token, build)
 
 
 def build_ranked(
     engine: Engine,
-    target: tuple[int | None, int | None, str],
+    target: Target,
     token: Hashable,
     store: Store | None,
     previous: Ranked | None = None,
@@ -164,7 +206,7 @@ def build_ranked(
     encoded = tuple(encode(entry_out(board, e)) for e in board.entries)
     at = utcnow()
     head = board_head(view, at, len(encoded))
-    return Ranked(board, encoded, at, token, head, phase.leaderboard_rules, candidates)
+    return Ranked(encoded, at, token, head, phase.leaderboard_rules, candidates, board)
 
 
 def encode(model: BaseModel) -> bytes:

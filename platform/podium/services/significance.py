@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from challenges import Bundle
@@ -52,7 +53,10 @@ DEFAULT_RESAMPLES = 1000
 _SPLIT_CODES = {"public": 1, "private": 2, "all": 3}
 _KEPT_ARRAYS = 4  # loaded prediction arrays kept while walking adjacent pairs
 _IDS_PER_QUERY = 500  # submission ids per IN (...) list
+_KEPT_PATHS = 500_000  # evaluations whose saved predictions path is known (see saved_runs)
 Pair = tuple[int, int]
+# (database, evaluation id): its saved predictions path (see _predictions_paths)
+_saved_paths: OrderedDict[tuple[str, int], str | None] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -215,18 +219,13 @@ def saved_runs(
     ids = sorted(set(submission_ids))
     latest: dict[int, int] = {}
     for start in range(0, len(ids), _IDS_PER_QUERY):
-        scored = select(col(Score.submission_id), col(Score.evaluation_id)).where(
-            col(Score.submission_id).in_(ids[start : start + _IDS_PER_QUERY])
+        scored = (
+            select(col(Score.submission_id), func.max(col(Score.evaluation_id)))
+            .where(col(Score.submission_id).in_(ids[start : start + _IDS_PER_QUERY]))
+            .group_by(col(Score.submission_id))
         )
-        for sid, eid in session.exec(scored).all():
-            latest[sid] = max(eid, latest.get(sid, eid))
-    evaluations = sorted(set(latest.values()))
-    saved: dict[int | None, str | None] = {}
-    for start in range(0, len(evaluations), _IDS_PER_QUERY):
-        rows = select(col(Evaluation.id), col(Evaluation.report)).where(
-            col(Evaluation.id).in_(evaluations[start : start + _IDS_PER_QUERY])
-        )
-        saved |= {eid: read_report(report).predictions_path for eid, report in session.exec(rows)}
+        latest |= {sid: eid for sid, eid in session.exec(scored).all() if eid is not None}
+    saved = _predictions_paths(session, sorted(set(latest.values())))
     root = store.root.resolve()
     found: dict[int, SavedRun] = {}
     for sid, eid in latest.items():
@@ -235,6 +234,23 @@ def saved_runs(
         if path is not None and path.is_relative_to(root) and path.is_file():
             found[sid] = SavedRun(eid, path)
     return found
+
+
+def _predictions_paths(session: Session, evaluations: list[int]) -> dict[int, str | None]:
+    """Each evaluation's saved predictions path as its report names it; reports read once per
+    process and database (a scored evaluation's path is written with its scores and never
+    changes; whether the file is still there is checked by the caller)."""
+    database = str(session.get_bind().engine.url)
+    missing = [eid for eid in evaluations if (database, eid) not in _saved_paths]
+    for start in range(0, len(missing), _IDS_PER_QUERY):
+        rows = select(col(Evaluation.id), col(Evaluation.report)).where(
+            col(Evaluation.id).in_(missing[start : start + _IDS_PER_QUERY])
+        )
+        for eid, report in session.exec(rows):
+            _saved_paths[database, int(eid or 0)] = read_report(report).predictions_path
+            while len(_saved_paths) > _KEPT_PATHS:
+                _saved_paths.popitem(last=False)
+    return {eid: _saved_paths.get((database, eid)) for eid in evaluations}
 
 
 def load_reference(challenge: Challenge, phase: Phase, split: str) -> Reference | None:
