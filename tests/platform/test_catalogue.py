@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from challenges.examples import build_example
 from podium.services.registration import register_challenge
 from podium.store import Store
 from tests.platform.bundles import HIDDEN_LABELS, write_bundle
@@ -165,3 +166,16 @@ def test_the_page_download_sends_anonymous_visitors_to_log_in(
     answer = client.get("/catalogue/radio/train", follow_redirects=False)
     assert answer.status_code in (302, 303)
     assert answer.headers["location"].startswith("/login")
+
+
+def test_an_example_challenge_fills_the_catalogue(
+    client: TestClient, session: Session, store: Store, tmp_path: Path
+) -> None:
+    folder = build_example("breast-cancer-diagnosis", tmp_path)
+    register_challenge(session, bundle_path=folder, owner=None, store=store)
+    items = {i["name"]: i for i in _items(client, q="breast")}
+    assert {n: i["kind"] for n, i in items.items()} == {
+        "train": "dataset", "starting-kit": "starting-kit", "baseline": "baseline"
+    }  # fmt: skip
+    assert {i["licence"] for i in items.values()} == {"CC-BY-4.0"}
+    assert "health" in items["baseline"]["tags"] and "baseline" in items["baseline"]["tags"]

@@ -66,3 +66,15 @@ def test_a_practice_run_started_from_the_page(
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x</script>" not in page
     listed = client.get(CHALLENGE).text
     assert f"practice run {run_id}" in listed and "<strong>19</strong> of 20" in listed
+
+
+def test_a_predictions_only_phase_offers_no_practice_runs(
+    client: TestClient, world: World, session: Session
+) -> None:
+    world.phase.submission_kinds = ["predictions"]
+    session.add(world.phase)
+    session.commit()
+    log_in(client, "stud")
+    page = client.get(CHALLENGE).text
+    assert 'id="practice-closed"' in page and "takes predictions files only" in page
+    assert 'id="practice-form"' not in page

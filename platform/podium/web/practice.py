@@ -65,6 +65,8 @@ def practice_form(
         for r in practice_runs(session, challenge=challenge, team_id=me.team.id, limit=RECENT)
     ]
     kinds = [k for k in submit.kinds if k != SubmissionKind.PREDICTIONS.value]
+    if refusal is None and not kinds:
+        refusal = f"phase {submit.phase.name!r} takes predictions files only: nothing to run"
     return PracticeForm(
         closed=refusal, kinds=kinds, left=left, per_day=per_day,
         max_upload_mb=settings.max_upload_mb, metric=metric, runs=runs,
