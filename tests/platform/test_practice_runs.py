@@ -272,3 +272,20 @@ def test_the_reaper_sends_a_forgotten_practice_run_only_when_no_submission_waits
     session.commit()
     reap_once(factory, settings, lambda sid, gpu: sent.append(sid))
     assert sent.count(run.id or 0) == 1
+
+
+def test_the_team_reads_its_practice_logs_in_full(
+    client: TestClient, session: Session, world: World, store: Store
+) -> None:
+    run = world.submission(session, world.alice, practice=True, status=FINISHED)
+    assert run.id is not None
+    session.add(Evaluation(submission_id=run.id, attempt=1, finished_at=utcnow()))
+    session.commit()
+    folder = store.logs_dir(run.id, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "smoke_stdout.txt").write_text("fitted on the public sample\n")
+    logs = client.get(
+        f"/api/v1/submissions/{run.id}/logs", headers=world.headers(session, world.alice)
+    ).json()
+    assert logs["smoke_stdout"] == "fitted on the public sample\n"
+    assert logs["withheld"] == [] and not logs.get("notice")

@@ -140,7 +140,7 @@ def read_logs(session: Session, *, access: SubmissionAccess, store: Store) -> Su
         build_log=texts["build_log"],
         truncated=truncated,
     )
-    if access.staff:
+    if access.staff or submission.practice:  # a practice run only ever ran on public data
         return logs
     return _for_participants(logs, hidden_run_stderr_lines(access.challenge, access.phase.name))
 
