@@ -197,6 +197,24 @@ def cpu_rate(pid: int, since_cpu: float, since: float) -> float:
     return round((cpu_seconds(pid) - since_cpu) / (time.monotonic() - since), 3)
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds the live children of ``pid`` have used so far (the API's ranking child)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children_cpu_rate(pid: int, since_cpu: float, since: float) -> float:
+    """CPU seconds per second of the children of ``pid`` since ``(since_cpu, since)``."""
+    return round((children_cpu_seconds(pid) - since_cpu) / (time.monotonic() - since), 3)
+
+
 def rebuild_costs(home: Path) -> dict[str, float]:
     """One rebuild of the public board as the API's cache makes it (with the store, so the
     paired tests' saved runs are looked up): read whole, and brought up to date after one
@@ -278,8 +296,10 @@ def run_live(
         )  # fmt: skip
         time.sleep(warm_up)
         began, started, cpu = time.time(), time.monotonic(), cpu_seconds(server)
+        children = children_cpu_seconds(server)
         results = load()
         ended, server_cpu = time.time(), cpu_rate(server, cpu, started)
+        children_cpu = children_cpu_rate(server, children, started)
         time.sleep(SETTLE_SECONDS)  # the last scores of the load get their time to show
         if writer.poll() is not None or probe.poll() is not None:
             raise SystemExit("the writer or the probe stopped early: raise the seeded count")
@@ -296,6 +316,7 @@ def run_live(
         "visibility": visibility(during, views),
         "writer": {"scores": len(stamps), "most_late_seconds": max(c["late"] for c in stamps)},
         "server_cpu_per_second": server_cpu,
+        "children_cpu_per_second": children_cpu,
     }
 
 

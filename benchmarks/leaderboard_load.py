@@ -355,8 +355,12 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             cold = wait_ready(base)
             started, cpu = time.monotonic(), live.cpu_seconds(server.pid)
+            children = live.children_cpu_seconds(server.pid)
             frozen = run_load(base, args.rate, args.seconds, args.rounds)
             frozen["server_cpu_per_second"] = live.cpu_rate(server.pid, cpu, started)
+            frozen["children_cpu_per_second"] = live.children_cpu_rate(
+                server.pid, children, started
+            )
             moving = None
             if not args.no_live:
                 load = lambda: run_load(base, args.rate, args.seconds, args.rounds)  # noqa: E731

@@ -35,7 +35,7 @@ from podium.services.boards import Ranked, Target, build_ranked
 from podium.store import Store
 
 log = logging.getLogger(__name__)
-NICENESS = 10  # the child yields the CPU to the process answering requests
+NICENESS = 5  # the child yields the CPU to the process answering requests
 MAX_ENGINES = 4  # databases the child keeps open (tests rank many short-lived ones)
 MAX_BOARDS = 64  # boards whose candidates the child keeps
 PARENT_POLL_SECONDS = 1.0
