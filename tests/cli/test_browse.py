@@ -42,7 +42,8 @@ def test_download_saves_public_data_and_unpacks_the_starting_kit(
     train = dest / "train.csv"
     assert train.read_bytes() == (example_folder / "data/public/train.csv").read_bytes()
     assert (dest / "starting-kit" / "Dockerfile").is_file()
-    assert sorted(p.name for p in dest.iterdir()) == ["starting-kit", "train.csv"]
+    # the example publishes its baseline too (issue 15's catalogue)
+    assert sorted(p.name for p in dest.iterdir()) == ["baseline", "starting-kit", "train.csv"]
     again = anonymous("download", SLUG, "--dest", str(dest))  # never overwrites an unpacked folder
     assert "already exists" in one_error_line(again)
 
