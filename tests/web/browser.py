@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests.platform.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,3 +76,40 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def tab(browser: Browser, base_url: str, *, downloads: bool = False) -> tuple[BrowserContext, Page]:
+    """A new browser context on ``base_url`` and its page: a laptop's viewport, 15 s per step,
+    confirmation dialogs accepted, downloads kept when asked for."""
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=downloads
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    return context, page
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in on the login page, as a person would; done once the header names the user."""
+    page.goto("/login")
+    page.get_by_label("Username or e-mail").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("header.site")).to_contain_text(f"Signed in as {username}")
+
+
+def student_model(built: Path, dest: Path) -> Path:
+    """What a student trains in a notebook on the breast-cancer example's public data: a
+    scikit-learn estimator saved with joblib, as ``dest/model.joblib``."""
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pd.read_csv(built / "data" / "public" / "train.csv")
+    model = LogisticRegression(max_iter=5000).fit(
+        frame.drop(columns=["id", "diagnosis"]), frame["diagnosis"]
+    )
+    path = dest / "model.joblib"
+    joblib.dump(model, path)
+    return path

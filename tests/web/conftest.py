@@ -4,14 +4,17 @@ challenge built once per run, a crafted world, and a logged-in page client."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from sqlmodel import Session
 
 from challenges.examples import build_example
 from podium.store import Store
+from tests.web.browser import chromium
 from tests.web.data import PASSWORD, SLUG, World, build_world
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -21,6 +24,13 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The breast-cancer example with its data built, once per run, in a temp copy."""
     return build_example(SLUG, tmp_path_factory.mktemp("examples"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, one per test module (see ``tests/web/browser.py``)."""
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture

@@ -12,16 +12,10 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Dialog, Page, expect
 
 from podium.store import Store
-from tests.web.browser import chromium, serve
-from tests.web.data import HOSTILE_TEAM, LOG_TEXT, PASSWORD, SLUG, World
+from tests.web.browser import log_in, serve
+from tests.web.data import HOSTILE_TEAM, LOG_TEXT, SLUG, World
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
 
 
 @pytest.fixture
@@ -48,14 +42,6 @@ def page(browser: Browser, base_url: str, dialogs: list[str]) -> Iterator[Page]:
 def _record(dialog: Dialog, seen: list[str]) -> None:
     seen.append(dialog.message)
     dialog.dismiss()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("header.site")).to_contain_text(f"Signed in as {username}")
 
 
 def test_student_reads_the_leaderboard_plot_and_logs(

@@ -3,42 +3,18 @@ team, advances them; a team that advanced sees it on its team page and on the ed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session
 
 from podium.store import Store
 from tests.platform.edition_helpers import EDITION, FINAL, EditionWorld, make_edition_world
-from tests.platform.factories import PASSWORD
-from tests.web.browser import chromium, serve
+from tests.web.browser import log_in, serve, tab
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-def _tab(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on("dialog", lambda dialog: dialog.accept())
-    return context, page
-
-
-def _log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("header.site")).to_contain_text(f"Signed in as {username}")
 
 
 def test_an_organiser_advances_teams_and_a_team_sees_it(
@@ -46,8 +22,8 @@ def test_an_organiser_advances_teams_and_a_team_sees_it(
 ) -> None:
     ew: EditionWorld = make_edition_world(session, store, tmp_path)
     with serve(app) as base_url:
-        context, page = _tab(browser, base_url)
-        _log_in(page, ew.world.organiser.username)
+        context, page = tab(browser, base_url)
+        log_in(page, ew.world.organiser.username)
         page.get_by_role("link", name="Editions").click()
         page.get_by_role("link", name="Test edition").click()
         final = page.locator(f'article.round[data-round="{FINAL}"]')
@@ -68,8 +44,8 @@ def test_an_organiser_advances_teams_and_a_team_sees_it(
         expect(page.locator('#preview tr[data-team="team-1"] .done')).to_have_text("yes")
         context.close()
 
-        context, page = _tab(browser, base_url)
-        _log_in(page, ew.members[0].username)
+        context, page = tab(browser, base_url)
+        log_in(page, ew.members[0].username)
         page.goto(f"/teams/{ew.teams[0].id}")
         expect(page.locator(f'#rounds li[data-round="{FINAL}"]')).to_contain_text("advanced")
         page.get_by_role("link", name=EDITION).click()
@@ -77,8 +53,8 @@ def test_an_organiser_advances_teams_and_a_team_sees_it(
         expect(page.locator(f'article.round[data-round="{FINAL}"]')).to_contain_text("team-5")
         context.close()
 
-        context, page = _tab(browser, base_url)
-        _log_in(page, ew.members[3].username)
+        context, page = tab(browser, base_url)
+        log_in(page, ew.members[3].username)
         page.goto(f"/teams/{ew.teams[3].id}")
         expect(page.locator(f'#rounds li[data-round="{FINAL}"]')).to_contain_text("did not advance")
         context.close()

@@ -4,12 +4,11 @@ downloads it and scores the team."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session, select
 
 from podium.crud.challenges import phases_of
@@ -18,34 +17,11 @@ from podium.db.models import ChallengeRoleKind
 from podium.db.models.judging import RubricScoreRow
 from podium.store import Store
 from tests.platform.deliverable_helpers import deliverables_challenge, pdf_bytes, team_of_two
-from tests.platform.factories import PASSWORD, auth_headers, make_user
+from tests.platform.factories import auth_headers, make_user
 from tests.platform.leaderboard_helpers import JUDGING, World, scored
-from tests.web.browser import chromium, serve
+from tests.web.browser import log_in, serve, tab
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-def _tab(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def _log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("header.site")).to_contain_text(f"Signed in as {username}")
 
 
 def test_a_team_hands_in_its_report_and_a_judge_scores_beside_it(
@@ -68,8 +44,8 @@ def test_a_team_hands_in_its_report_and_a_judge_scores_beside_it(
     report.write_bytes(pdf_bytes("the report"))
 
     with serve(app) as base_url:
-        context, page = _tab(browser, base_url)
-        _log_in(page, "ana")
+        context, page = tab(browser, base_url, downloads=True)
+        log_in(page, "ana")
         page.goto(f"/teams/{team.id}")
         missing = page.locator("#deliverables .deliverables-missing")
         expect(missing).to_contain_text("Missing before the deadline")
@@ -96,8 +72,8 @@ def test_a_team_hands_in_its_report_and_a_judge_scores_beside_it(
         expect(page.locator("#deliverables .deliverables-missing")).to_have_count(0)
         context.close()
 
-        context, page = _tab(browser, base_url)
-        _log_in(page, "jude")
+        context, page = tab(browser, base_url, downloads=True)
+        log_in(page, "jude")
         page.goto("/challenges/reports/judging")
         form = page.locator(f"form#team-{team.id}")
         beside = form.locator(".deliverables.judged")

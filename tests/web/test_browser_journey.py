@@ -9,45 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-import joblib
-import pandas as pd
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sklearn.linear_model import LogisticRegression
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session, select
 
 from podium.app import create_app
 from podium.db.models import Submission, SubmissionStatus
 from tests.pipeline.harness import Platform, Worker, make_platform
-from tests.platform.factories import PASSWORD, make_user
-from tests.web.browser import chromium, serve
+from tests.platform.factories import make_user
+from tests.web.browser import log_in, serve, student_model, tab
 from tests.web.data import SLUG, World
 
 pytestmark = pytest.mark.browser
 EVALUATION_MS = 240_000  # wraps the model in the runtime image, smoke run, run, score
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-def _tab(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on("dialog", lambda dialog: dialog.accept())
-    return context, page
-
-
-def _log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("header.site")).to_contain_text(f"Signed in as {username}")
 
 
 def test_a_student_registers_and_forms_a_team(
@@ -55,7 +30,7 @@ def test_a_student_registers_and_forms_a_team(
 ) -> None:
     make_user(session, username="ben")
     with serve(app) as base_url:
-        context, page = _tab(browser, base_url)
+        context, page = tab(browser, base_url)
         page.goto(f"/challenges/{SLUG}")
         page.locator("#take-part").get_by_role("link", name="register").click()
         page.get_by_label("Username").fill("ana")
@@ -75,8 +50,8 @@ def test_a_student_registers_and_forms_a_team(
         page.get_by_role("button", name="Invite").click()
         expect(page.locator("#pending-invites")).to_contain_text("ben")
 
-        other, invitee = _tab(browser, base_url)
-        _log_in(invitee, "ben")
+        other, invitee = tab(browser, base_url)
+        log_in(invitee, "ben")
         invitee.get_by_role("link", name="My teams").click()
         invitee.locator("li.invite").get_by_role("button", name="Accept").click()
         expect(invitee.locator("#members .member")).to_have_text(["ana", "ben"])
@@ -105,26 +80,15 @@ def worker(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iter
     started.stop()
 
 
-def _model_file(built: Path, dest: Path) -> Path:
-    """What a student trains in a notebook: a scikit-learn estimator saved with joblib."""
-    frame = pd.read_csv(built / "data" / "public" / "train.csv")
-    model = LogisticRegression(max_iter=5000).fit(
-        frame.drop(columns=["id", "diagnosis"]), frame["diagnosis"]
-    )
-    path = dest / "model.joblib"
-    joblib.dump(model, path)
-    return path
-
-
 def test_a_model_file_submitted_from_the_page_is_followed_to_its_scores(
     browser: Browser, platform: Platform, worker: Worker, built_example: Path, tmp_path: Path
 ) -> None:
     with platform.session() as session:
         make_user(session, username="cy")
-    model = _model_file(built_example, tmp_path)
+    model = student_model(built_example, tmp_path)
     with serve(create_app(platform.settings)) as base_url:
-        context, page = _tab(browser, base_url)
-        _log_in(page, "cy")
+        context, page = tab(browser, base_url)
+        log_in(page, "cy")
         page.goto(f"/challenges/{SLUG}#submit")
         expect(page.locator("#quota")).to_contain_text("5 of 5 submissions left")
         form = page.locator("#submit-form")

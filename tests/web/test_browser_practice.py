@@ -9,11 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-import joblib
-import pandas as pd
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sklearn.linear_model import LogisticRegression
+from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
 from podium.app import create_app
@@ -21,17 +18,11 @@ from podium.crud.teams import create_team
 from podium.db.models import Score, Submission, SubmissionStatus
 from tests.pipeline.harness import Platform, Worker, make_platform
 from tests.platform.factories import PASSWORD, make_user
-from tests.web.browser import chromium, serve
+from tests.web.browser import serve, student_model, tab
 from tests.web.data import SLUG
 
 pytestmark = pytest.mark.browser
 EVALUATION_MS = 240_000  # wraps the model in the runtime image, runs it, scores it
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -53,32 +44,15 @@ def worker(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iter
     started.stop()
 
 
-def _tab(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def _model_file(built: Path, dest: Path) -> Path:
-    frame = pd.read_csv(built / "data" / "public" / "train.csv")
-    model = LogisticRegression(max_iter=5000).fit(
-        frame.drop(columns=["id", "diagnosis"]), frame["diagnosis"]
-    )
-    path = dest / "model.joblib"
-    joblib.dump(model, path)
-    return path
-
-
 def test_a_practice_run_started_from_the_page_finishes_with_a_score(
     browser: Browser, platform: Platform, worker: Worker, built_example: Path, tmp_path: Path
 ) -> None:
     with platform.session() as session:
         user = make_user(session, username="pia")
         create_team(session, challenge=platform.challenges[SLUG], user=user, name="Pia's team")
-    model = _model_file(built_example, tmp_path)
+    model = student_model(built_example, tmp_path)
     with serve(create_app(platform.settings)) as base_url:
-        context, page = _tab(browser, base_url)
+        context, page = tab(browser, base_url)
         page.goto("/login")
         page.get_by_label("Username or e-mail").fill("pia")
         page.get_by_label("Password").fill(PASSWORD)
