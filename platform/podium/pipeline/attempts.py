@@ -33,6 +33,7 @@ from podium.db.types import utcnow
 from podium.pipeline.context import Attempt, PipelineContext, SessionFactory
 from podium.pipeline.fairness import yield_to_submissions
 from podium.pipeline.faults import Stop
+from sandbox.result import RunResult
 
 log = logging.getLogger(__name__)
 LOAD_BUDGET_SECONDS = 300
@@ -191,6 +192,27 @@ def advance(
         if record:
             record_status(session, submission, status, f"attempt {attempt.number}")
         session.commit()
+
+
+def end_run(ctx: PipelineContext, attempt: Attempt, result: RunResult) -> bool:
+    """Put a finished container run's figures on the evaluation and, when the run succeeded,
+    move the submission on to scoring; returns whether it succeeded (the caller says why not).
+
+    Raises:
+        Stop: the attempt is no longer current.
+    """
+    figures: dict[str, Any] = {
+        "wall_seconds": result.wall_seconds,
+        "cpu_seconds": result.cpu_seconds,
+        "peak_memory_mb": result.peak_memory_mb,
+        "exit_code": result.exit_code,
+        "heartbeat_at": utcnow(),
+    }
+    if not result.succeeded:
+        advance(ctx, attempt, SubmissionStatus.RUNNING, **figures, record=False)
+        return False
+    advance(ctx, attempt, SubmissionStatus.SCORING, **figures)
+    return True
 
 
 class Heartbeat:

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import shutil
 from enum import StrEnum
-from typing import Any
 
 from challenges import Bundle
 from podium.db.models import SubmissionKind, SubmissionStatus
-from podium.db.types import utcnow
-from podium.pipeline.attempts import Heartbeat, advance, start_attempt
+from podium.pipeline.attempts import Heartbeat, advance, end_run, start_attempt
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.disclosure import RunFailed, on_hidden_data
 from podium.pipeline.dispatch import after_end
@@ -120,17 +118,8 @@ def _on_hidden_data(
 ) -> None:
     result = run_model(ctx, attempt, bundle, digest, logs, cancel=beat.cancelled)
     _check(beat)
-    timings: dict[str, Any] = {
-        "wall_seconds": result.wall_seconds,
-        "cpu_seconds": result.cpu_seconds,
-        "peak_memory_mb": result.peak_memory_mb,
-        "exit_code": result.exit_code,
-        "heartbeat_at": utcnow(),
-    }
-    if not result.succeeded:
-        advance(ctx, attempt, SubmissionStatus.RUNNING, **timings, record=False)
+    if not end_run(ctx, attempt, result):
         raise RunFailed(result)
-    advance(ctx, attempt, SubmissionStatus.SCORING, **timings)
     report = score_output(ctx, attempt, bundle, logs)
     _check(beat)
     save_scores(ctx, attempt, report)

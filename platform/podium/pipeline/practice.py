@@ -14,7 +14,6 @@ is shown as it is. Scores are stored like a submission's, but nothing competitiv
 from __future__ import annotations
 
 import shutil
-from typing import Any
 
 from challenges import Bundle
 from challenges.inputs import sandbox_limits_for
@@ -24,8 +23,7 @@ from evaluators import ScoreReport
 from evaluators.evaluate import score
 from podium.crud.submission_logs import SMOKE_RUN_FILE, SMOKE_STDERR, SMOKE_STDOUT
 from podium.db.models import SubmissionKind, SubmissionStatus
-from podium.db.types import utcnow
-from podium.pipeline.attempts import Heartbeat, advance
+from podium.pipeline.attempts import Heartbeat, advance, end_run
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault, ParticipantFault, Stop
 from podium.pipeline.images import prepare_image
@@ -89,17 +87,8 @@ def _run(
     logs.write(SMOKE_STDERR, result.stderr_tail)
     facts = {k: v for k, v in result.to_dict().items() if not k.endswith("_tail")}
     logs.write_json(SMOKE_RUN_FILE, {**facts, "source": sample.source})
-    timings: dict[str, Any] = {
-        "wall_seconds": result.wall_seconds,
-        "cpu_seconds": result.cpu_seconds,
-        "peak_memory_mb": result.peak_memory_mb,
-        "exit_code": result.exit_code,
-        "heartbeat_at": utcnow(),
-    }
-    if not result.succeeded:
-        advance(ctx, attempt, SubmissionStatus.RUNNING, **timings, record=False)
+    if not end_run(ctx, attempt, result):
         raise ParticipantFault(f"{result.message} (in the practice run on {sample.source})")
-    advance(ctx, attempt, SubmissionStatus.SCORING, **timings)
 
 
 def _score(
