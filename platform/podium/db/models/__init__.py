@@ -3,8 +3,8 @@
 Importing this package registers all tables on ``SQLModel.metadata`` (Alembic relies on it).
 """
 
-import podium.db.models.editions  # noqa: F401  (registers editions, rounds, advancement)
 import podium.db.models.deliverables  # noqa: F401  (registers the teams' deliverables)
+import podium.db.models.editions  # noqa: F401  (registers editions, rounds, advancement)
 import podium.db.models.judging  # noqa: F401  (registers the judges' tables)
 import podium.db.models.workers  # noqa: F401  (registers the workers' beats)
 from podium.db.models.challenges import (
