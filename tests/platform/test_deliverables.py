@@ -328,3 +328,21 @@ def test_a_round_entered_by_advancement_asks_only_the_teams_that_advanced(
     log_in(client, "dl-owner", PASSWORD)  # the team page says why nothing is asked
     page = client.get(f"/teams/{world.team.id}").text
     assert "your team did not advance" in page and 'id="deliverable-form"' not in page
+
+
+def test_a_team_that_goes_takes_its_deliverables_with_it(
+    client: TestClient, world: World, store: Store, session: Session
+) -> None:
+    """The last member leaving a team with no submissions deletes it: its deliverables' rows
+    go by cascade, and their files with them."""
+    assert _upload(client, world, "owner", pdf_bytes("gone"))[0] == 201
+    team_id = world.team.id or 0
+    folder = store.deliverables_dir(team_id)
+    assert any(folder.iterdir())
+    for who in ("mate", "owner"):
+        answer = client.post(f"/api/v1/teams/{team_id}/leave", headers=world.headers[who])
+        assert answer.status_code == 204, answer.text
+    session.expire_all()
+    assert session.get(Team, team_id) is None
+    assert session.exec(select(DeliverableRow)).all() == []
+    assert not folder.exists()

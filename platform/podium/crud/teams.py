@@ -15,6 +15,8 @@ name.
 
 from __future__ import annotations
 
+import shutil
+
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -34,6 +36,7 @@ from podium.db.models import (
 )
 from podium.db.types import utcnow
 from podium.errors import Conflict, NotFound, PermissionDenied
+from podium.store import Store
 
 
 def require_team(session: Session, *, team_id: int) -> Team:
@@ -270,8 +273,9 @@ def _submission_count(session: Session, *, team: Team, user: User | None = None)
     return int(session.exec(query).one())
 
 
-def leave(session: Session, *, team: Team, user: User) -> None:
-    """Leave ``team``; ownership passes to the longest-standing member, an empty team goes.
+def leave(session: Session, *, team: Team, user: User, store: Store) -> None:
+    """Leave ``team``; ownership passes to the longest-standing member, an empty team goes
+    (with the deliverables it handed in, rows and files).
 
     Raises:
         NotFound: The user is not a member.
@@ -285,22 +289,28 @@ def leave(session: Session, *, team: Team, user: User) -> None:
             f"you have submissions in team {team.name!r}, so you cannot leave it (the team's "
             "quota would no longer apply to you); ask an organiser if you must move"
         )
+    team_id = team.id
     session.delete(own)
     session.flush()
-    _hand_over(session, team=team, leaving=own)
+    gone = _hand_over(session, team=team, leaving=own)
     session.commit()
+    if gone and team_id is not None:  # its deliverables' rows went with it (cascade)
+        shutil.rmtree(store.deliverables_dir(team_id), ignore_errors=True)
 
 
-def _hand_over(session: Session, *, team: Team, leaving: TeamMember) -> None:
+def _hand_over(session: Session, *, team: Team, leaving: TeamMember) -> bool:
+    """Pass ownership on; True when the team was left empty and went."""
     query = select(TeamMember).where(TeamMember.team_id == team.id)
     rest = session.exec(query.order_by(col(TeamMember.joined_at), col(TeamMember.id))).all()
     if not rest:
-        if not _submission_count(session, team=team):
-            session.delete(team)
-        return
+        if _submission_count(session, team=team):
+            return False
+        session.delete(team)
+        return True
     if leaving.role == TeamRole.OWNER:
         rest[0].role = TeamRole.OWNER
         session.add(rest[0])
+    return False
 
 
 def _free_team_name(session: Session, *, challenge: Challenge, wanted: str) -> str:

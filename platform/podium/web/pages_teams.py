@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from podium.api.deps import SessionDep, get_challenge, get_team
+from podium.api.deps import SessionDep, StoreDep, get_challenge, get_team
 from podium.api.ids import TeamId
 from podium.crud import edition_views, team_views, teams, users
 from podium.crud.challenges import require_challenge_by_id
@@ -185,11 +185,12 @@ def leave(
     session: SessionDep,
     user: LoggedInUser,
     csrf_token: CsrfField,
+    store: StoreDep,
 ) -> Response:
     """Leave the team (refused once the user has submitted with it)."""
     check_csrf(request, csrf_token)
     team = _see_team(session, team_id, user)
-    teams.leave(session, team=team, user=user)
+    teams.leave(session, team=team, user=user, store=store)
     return RedirectResponse("/me/teams", status.HTTP_303_SEE_OTHER)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from podium.api.deps import ChallengeDep, CurrentUser, SessionDep, TeamDep
+from podium.api.deps import ChallengeDep, CurrentUser, SessionDep, StoreDep, TeamDep
 from podium.crud import team_views, teams, users
 from podium.crud.challenges import require_challenge_by_id
 from podium.db.models import (
@@ -82,6 +82,6 @@ def decline(team: TeamDep, user: CurrentUser, session: SessionDep) -> None:
 
 
 @router.post("/teams/{team_id}/leave", status_code=status.HTTP_204_NO_CONTENT)
-def leave(team: TeamDep, user: CurrentUser, session: SessionDep) -> None:
+def leave(team: TeamDep, user: CurrentUser, session: SessionDep, store: StoreDep) -> None:
     """Leave a team (refused once the caller has submitted with it)."""
-    teams.leave(session, team=team, user=user)
+    teams.leave(session, team=team, user=user, store=store)
