@@ -19,14 +19,7 @@ from podium.crud.submissions import record_status
 from podium.db.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Submission
 from podium.db.models import SubmissionStatus as Status
 from podium.errors import Conflict, InvalidInput
-from podium.pipeline.fairness import (
-    Claim,
-    admit,
-    admit_practice,
-    lock_team_of,
-    send_next,
-    send_practice,
-)
+from podium.pipeline.fairness import Claim, admit_any, lock_team_of, send_next, send_practice
 from podium.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -64,10 +57,8 @@ def enqueue(session: Session, submission: Submission, settings: Settings | None 
     A practice run is sent only while no submission waits for a worker (and fewer than
     ``practice_in_flight`` are sent); else it waits, queued, behind every submission."""
     settings = settings or get_settings()
-    if submission.practice:
-        send_claims(settings, admit_practice(session, submission, settings.practice_in_flight))
-        return
-    send_claims(settings, admit(session, submission, settings.team_in_flight))
+    caps = (settings.team_in_flight, settings.practice_in_flight)
+    send_claims(settings, admit_any(session, submission, *caps))
 
 
 def after_end(session_factory: SessionFactory, settings: Settings, team_id: int) -> list[int]:

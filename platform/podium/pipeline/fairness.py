@@ -195,6 +195,16 @@ def admit_practice(session: Session, submission: Submission, cap: int) -> list[C
     return claims
 
 
+def admit_any(
+    session: Session, submission: Submission, team_cap: int, practice_cap: int
+) -> list[Claim]:
+    """:func:`admit` a submission under its team's cap, :func:`admit_practice` a practice run
+    under the practice cap (the one place that tells them apart when queueing)."""
+    if submission.practice:
+        return admit_practice(session, submission, practice_cap)
+    return admit(session, submission, team_cap)
+
+
 def send_practice(session: Session, cap: int) -> list[Claim]:
     """Claim the practice runs that may go now (see :func:`claim_practice`) and commit."""
     claims = claim_practice(session, cap)

@@ -35,7 +35,7 @@ from podium.db.models.reports import read_report
 from podium.db.types import utcnow
 from podium.pipeline.attempts import open_evaluations
 from podium.pipeline.context import SessionFactory
-from podium.pipeline.fairness import Claim, admit, admit_practice, send_next, send_practice
+from podium.pipeline.fairness import Claim, admit_any, send_next, send_practice
 from podium.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -194,10 +194,7 @@ def _send_waiting(
             .where(col(Submission.updated_at) < cutoff)
         ).all()
         for submission in forgotten:  # the API stopped between its commit and the enqueue
-            if submission.practice:
-                claims += admit_practice(session, submission, config.practice_in_flight)
-            else:
-                claims += admit(session, submission, cap)
+            claims += admit_any(session, submission, cap, config.practice_in_flight)
         # a waiting one is claimed only under its team's cap (locked), so it is safe to look
         # soon: a process that died between ending one and sending the next costs a minute
         waiting_since = now - timedelta(seconds=config.stale_seconds)
