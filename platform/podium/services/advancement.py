@@ -135,8 +135,10 @@ def commit(session: Session, *, where: RoundOfChallenge, actor: User) -> Advance
         )  # fmt: skip
     try:
         session.commit()
-    except IntegrityError:  # advanced concurrently: the rows exist, which is what was asked
+    except IntegrityError:  # advanced concurrently: the rows exist; read back what they say
         session.rollback()
-        new = []
-    done = preview(session, where=where)
+        return AdvancementCommitted(**preview(session, where=where).model_dump(), added=0)
+    # what the preview named is advanced now: no second ranking of the board to say so
+    teams = [t.model_copy(update={"already_advanced": True}) for t in planned.teams]
+    done = planned.model_copy(update={"teams": teams})
     return AdvancementCommitted(**done.model_dump(), added=len(new))
