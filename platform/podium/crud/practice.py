@@ -111,12 +111,25 @@ def practice_refusal(challenge: Challenge) -> str | None:
             f"{challenge.slug} is scored by its organisers' own program, which runs on "
             "submissions only: it offers no practice runs; use `podium check` locally"
         )
-    if sample_origin(Bundle(root=Path(challenge.bundle_path), spec=spec, hashes={})) is None:
+    if not _has_sample(challenge):
         return (
             f"{challenge.slug} publishes no labelled sample to practise on (a public "
             "'validation' folder, or a public CSV with the label columns)"
         )
     return None
+
+
+# (bundle folder, bundle hash): whether it has a labelled public sample; a bundle's files never
+# change under one hash, so the challenge page asks the disk once per bundle, not per view
+_samples: dict[tuple[str, str], bool] = {}
+
+
+def _has_sample(challenge: Challenge) -> bool:
+    key = (challenge.bundle_path, challenge.bundle_sha256)
+    if key not in _samples:
+        bundle = Bundle(root=Path(challenge.bundle_path), spec=challenge.parsed_spec, hashes={})
+        _samples[key] = sample_origin(bundle) is not None
+    return _samples[key]
 
 
 def check_practice(
