@@ -18,7 +18,7 @@ from sqlmodel import Session
 from podium.api.ids import SubmissionId, TeamId
 from podium.crud import judging, roles, teams
 from podium.crud.audit import audit
-from podium.crud.challenges import require_challenge, require_challenge_by_id
+from podium.crud.challenges import require_challenge_by_id, require_visible_challenge
 from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
 from podium.crud.tokens import user_for_token
 from podium.db.models import Challenge, Submission, Team, User
@@ -112,10 +112,7 @@ ChallengeCreator = Annotated[User, Depends(require_challenge_creator)]
 
 def get_challenge(slug: str, session: SessionDep, user: OptionalUser) -> Challenge:
     """The challenge ``slug``; unpublished ones exist only for their staff and admins."""
-    challenge = require_challenge(session, slug=slug)
-    if not challenge.published and not roles.is_staff(session, user=user, challenge=challenge):
-        raise NotFound(f"no challenge {slug!r}; list them at /api/v1/challenges")
-    return challenge
+    return require_visible_challenge(session, slug=slug, user=user)
 
 
 ChallengeDep = Annotated[Challenge, Depends(get_challenge)]

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, or_, select
 from challenges import ChallengeSpec
 from podium.crud.audit import audit
 from podium.crud.leaderboards import board_changed
-from podium.crud.roles import challenge_ids_with_role
+from podium.crud.roles import challenge_ids_with_role, is_staff
 from podium.db.models import Challenge, ChallengeUpdate, Phase, User
 from podium.db.types import utcnow
 from podium.errors import Conflict, NotFound
@@ -55,6 +55,24 @@ def phases_of(session: Session, *, challenge: Challenge) -> list[Phase]:
     """The challenge's phases in the bundle's order."""
     query = select(Phase).where(Phase.challenge_id == challenge.id).order_by(col(Phase.position))
     return list(session.exec(query).all())
+
+
+def require_visible_challenge(
+    session: Session, *, slug: str, user: User | None, listed_at: str = "/api/v1/challenges"
+) -> Challenge:
+    """The challenge ``slug`` as ``user`` may see it: unpublished ones exist only for their
+    staff and admins (the rule :func:`visible_challenges` lists by).
+
+    Raises:
+        NotFound: No such challenge, or one the user may not know about (``listed_at`` says
+            where to find the others).
+    """
+    challenge = get_challenge_by_slug(session, slug=slug)
+    if challenge is None or not (
+        challenge.published or is_staff(session, user=user, challenge=challenge)
+    ):
+        raise NotFound(f"no challenge {slug!r}; list them at {listed_at}")
+    return challenge
 
 
 def visible_challenges(session: Session, *, user: User | None) -> list[Challenge]:

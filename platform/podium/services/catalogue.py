@@ -18,9 +18,8 @@ from sqlmodel import Session
 
 from challenges.schema import ChallengeSpec, PublicFile
 from podium.crud.challenge_views import starting_kit_name
-from podium.crud.challenges import visible_challenges
+from podium.crud.challenges import require_visible_challenge, visible_challenges
 from podium.db.models import Challenge, User
-from podium.errors import NotFound
 from podium.services.downloads import Download, public_download
 from podium.store import Store
 
@@ -131,7 +130,5 @@ def download(session: Session, store: Store, *, user: User, slug: str, name: str
     Raises:
         NotFound: no such challenge visible to ``user``, or no such public entry.
     """
-    for challenge in visible_challenges(session, user=user):
-        if challenge.slug == slug:
-            return public_download(challenge, store, name.split("/", 1)[0])
-    raise NotFound(f"no challenge {slug!r} in the catalogue; list it at {API_PREFIX}")
+    challenge = require_visible_challenge(session, slug=slug, user=user, listed_at=API_PREFIX)
+    return public_download(challenge, store, name.split("/", 1)[0])
