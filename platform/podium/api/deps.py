@@ -18,7 +18,11 @@ from sqlmodel import Session
 from podium.api.ids import SubmissionId, TeamId
 from podium.crud import judging, roles, teams
 from podium.crud.audit import audit
-from podium.crud.challenges import require_challenge_by_id, require_visible_challenge
+from podium.crud.challenges import (
+    is_visible,
+    require_challenge_by_id,
+    require_visible_challenge,
+)
 from podium.crud.submission_views import ListingScope, SubmissionAccess, access_for
 from podium.crud.tokens import user_for_token
 from podium.db.models import Challenge, Submission, Team, User
@@ -168,9 +172,7 @@ def get_team(team_id: TeamId, session: SessionDep, user: CurrentUser) -> Team:
     """A team of a challenge the caller can see (team names are public on leaderboards)."""
     team = teams.require_team(session, team_id=team_id)
     challenge = session.get(Challenge, team.challenge_id)
-    if challenge is None or (
-        not challenge.published and not roles.is_staff(session, user=user, challenge=challenge)
-    ):
+    if challenge is None or not is_visible(session, user=user, challenge=challenge):
         raise NotFound(f"no team with id {team_id}")
     return team
 

@@ -57,6 +57,11 @@ def phases_of(session: Session, *, challenge: Challenge) -> list[Phase]:
     return list(session.exec(query).all())
 
 
+def is_visible(session: Session, *, user: User | None, challenge: Challenge) -> bool:
+    """Whether ``user`` may know ``challenge`` exists: published, or its staff (or an admin)."""
+    return challenge.published or is_staff(session, user=user, challenge=challenge)
+
+
 def require_visible_challenge(
     session: Session, *, slug: str, user: User | None, listed_at: str = "/api/v1/challenges"
 ) -> Challenge:
@@ -68,9 +73,7 @@ def require_visible_challenge(
             where to find the others).
     """
     challenge = get_challenge_by_slug(session, slug=slug)
-    if challenge is None or not (
-        challenge.published or is_staff(session, user=user, challenge=challenge)
-    ):
+    if challenge is None or not is_visible(session, user=user, challenge=challenge):
         raise NotFound(f"no challenge {slug!r}; list them at {listed_at}")
     return challenge
 

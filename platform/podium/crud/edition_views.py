@@ -13,9 +13,8 @@ from sqlmodel import Session, col, select
 
 from challenges import phases as phase_rule
 from podium.crud.advancement import advancement_of
-from podium.crud.challenges import phases_of
+from podium.crud.challenges import is_visible, phases_of
 from podium.crud.editions import edition_of_challenge, entries_of, round_phases, rounds_of
-from podium.crud.roles import is_staff
 from podium.db.models import Challenge, Phase, Team, User
 from podium.db.models.editions import (
     AdvancedTeamPublic,
@@ -51,7 +50,7 @@ def _visible(
 ) -> list[tuple[HostOrganisation, Challenge]]:
     found = []
     for entry, challenge in entries_of(session, edition=edition):
-        if challenge.published or is_staff(session, user=user, challenge=challenge):
+        if is_visible(session, user=user, challenge=challenge):
             host = session.get(HostOrganisation, entry.host_id)
             assert host is not None
             found.append((host, challenge))
