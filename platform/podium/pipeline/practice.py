@@ -21,15 +21,14 @@ from challenges.paths import sha256_path
 from challenges.samples import PublicSample, stage_public_sample
 from evaluators import ScoreReport
 from evaluators.evaluate import score
-from podium.crud.submission_logs import SMOKE_RUN_FILE, SMOKE_STDERR, SMOKE_STDOUT
 from podium.db.models import SubmissionKind, SubmissionStatus
 from podium.pipeline.attempts import Heartbeat, advance, end_run
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import OrganiserFault, ParticipantFault, Stop
 from podium.pipeline.images import prepare_image
 from podium.pipeline.logs import LogDir
+from podium.pipeline.smoke import run_on_sample
 from podium.pipeline.stages import SCORE_FILE, output_dir, save_scores
-from sandbox.result import RunStatus
 
 NO_SAMPLE = (
     "this challenge has no public sample with labels to practise on (a public 'validation' "
@@ -78,15 +77,10 @@ def _run(
     out = output_dir(ctx, attempt)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    limits = sandbox_limits_for(bundle.phase(attempt.phase_name))
-    env = {"PODIUM_CHALLENGE": attempt.challenge_slug, "PODIUM_PHASE": attempt.phase_name}
-    result = ctx.runner.run(digest, sample.inputs, out, limits, env=env, cancel=beat.cancelled)
-    if result.status is RunStatus.CANCELLED:
-        raise Stop("the practice run was cancelled while its container ran")
-    logs.write(SMOKE_STDOUT, result.stdout_tail)
-    logs.write(SMOKE_STDERR, result.stderr_tail)
-    facts = {k: v for k, v in result.to_dict().items() if not k.endswith("_tail")}
-    logs.write_json(SMOKE_RUN_FILE, {**facts, "source": sample.source})
+    image = (digest, sandbox_limits_for(bundle.phase(attempt.phase_name)))
+    result = run_on_sample(
+        ctx, attempt, image, sample, out, logs, beat.cancelled, "its practice run"
+    )
     if not end_run(ctx, attempt, result):
         raise ParticipantFault(f"{result.message} (in the practice run on {sample.source})")
 

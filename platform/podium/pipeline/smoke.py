@@ -29,7 +29,8 @@ from podium.pipeline.attempts import load_current
 from podium.pipeline.context import Attempt, PipelineContext
 from podium.pipeline.faults import INVALID_PREDICTIONS, ParticipantFault, Stop
 from podium.pipeline.logs import LogDir
-from sandbox.result import RunStatus
+from sandbox.limits import SandboxLimits
+from sandbox.result import RunResult, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,8 @@ def run_smoke(
     out.mkdir(parents=True)
     where = f"in the smoke run on {sample.source}, before the hidden data; its logs are shown"
     try:
-        env = {"PODIUM_CHALLENGE": attempt.challenge_slug, "PODIUM_PHASE": attempt.phase_name}
-        result = ctx.runner.run(digest, sample.inputs, out, limits, env=env, cancel=cancel)
-        if result.status is RunStatus.CANCELLED:
-            raise Stop("the submission was cancelled during its smoke run")
-        logs.write(SMOKE_STDOUT, result.stdout_tail)
-        logs.write(SMOKE_STDERR, result.stderr_tail)
-        facts = {k: v for k, v in result.to_dict().items() if not k.endswith("_tail")}
-        logs.write_json(SMOKE_RUN_FILE, {**facts, "source": sample.source})
+        image = (digest, limits)
+        result = run_on_sample(ctx, attempt, image, sample, out, logs, cancel, "its smoke run")
         if not result.succeeded:
             raise ParticipantFault(f"{result.message} ({where})")
         _check_predictions(out, bundle, sample, where)
@@ -84,6 +79,35 @@ def _check_predictions(out: Path, bundle: Bundle, sample: PublicSample, where: s
         read_predictions(out / task.predictions.file, task.predictions, ids)
     except InvalidPredictions as error:
         raise ParticipantFault(f"{INVALID_PREDICTIONS}{error} ({where})") from error
+
+
+def run_on_sample(
+    ctx: PipelineContext,
+    attempt: Attempt,
+    image: tuple[str, SandboxLimits],
+    sample: PublicSample,
+    out: Path,
+    logs: LogDir,
+    cancel: threading.Event | None,
+    during: str,
+) -> RunResult:
+    """Run ``image`` (digest, the phase's limits) on a public sample with the phase's
+    environment, writing to ``out``, and keep the run's stdout, stderr and figures as the
+    public-data logs (the smoke run's and the practice run's alike).
+
+    Raises:
+        Stop: cancelled while the container ran (``during`` names the run in the message).
+    """
+    digest, limits = image
+    env = {"PODIUM_CHALLENGE": attempt.challenge_slug, "PODIUM_PHASE": attempt.phase_name}
+    result = ctx.runner.run(digest, sample.inputs, out, limits, env=env, cancel=cancel)
+    if result.status is RunStatus.CANCELLED:
+        raise Stop(f"the submission was cancelled during {during}")
+    logs.write(SMOKE_STDOUT, result.stdout_tail)
+    logs.write(SMOKE_STDERR, result.stderr_tail)
+    facts = {k: v for k, v in result.to_dict().items() if not k.endswith("_tail")}
+    logs.write_json(SMOKE_RUN_FILE, {**facts, "source": sample.source})
+    return result
 
 
 def _extend_deadline(ctx: PipelineContext, attempt: Attempt, seconds: float) -> None:
