@@ -202,10 +202,15 @@ def put_link(
 
 
 def _existing(session: Session, chosen: Plan) -> DeliverableRow | None:
+    return _row_of(session, chosen.team, chosen.phase, chosen.deliverable.key)
+
+
+def _row_of(session: Session, team: Team, phase: Phase, key: str) -> DeliverableRow | None:
+    """What ``team`` handed in for deliverable ``key`` of ``phase`` (one row at most)."""
     query = select(DeliverableRow).where(
-        DeliverableRow.team_id == chosen.team.id,
-        DeliverableRow.phase_id == chosen.phase.id,
-        DeliverableRow.key == chosen.deliverable.key,
+        DeliverableRow.team_id == team.id,
+        DeliverableRow.phase_id == phase.id,
+        DeliverableRow.key == key,
     )
     return session.exec(query).first()
 
@@ -272,13 +277,7 @@ def open_file(
         NotFound: no such deliverable, or nothing (or a link) handed in for it.
     """
     phase, deliverable = _find(session, challenge=challenge, phase_name=phase_name, key=key)
-    row = session.exec(
-        select(DeliverableRow).where(
-            DeliverableRow.team_id == team.id,
-            DeliverableRow.phase_id == phase.id,
-            DeliverableRow.key == key,
-        )
-    ).first()
+    row = _row_of(session, team, phase, key)
     path = _stored_path(store, row.file_path) if row is not None and row.file_path else None
     if row is None or path is None or not path.is_file():
         raise NotFound(f"team {team.name!r} has handed in no file for {deliverable.title} ({key})")
