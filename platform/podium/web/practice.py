@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from podium.crud.practice import practice_left, practice_refusal, practice_runs
 from podium.db.models import Challenge, Score, ScoreSplit, Submission, SubmissionKind, Team
@@ -40,9 +40,14 @@ class PracticeForm:
     runs: list[PracticeRow] = field(default_factory=list)
 
 
-def _primary(session: Session, run: Submission, metric: str) -> float | None:
-    query = select(Score.value).where(Score.submission_id == run.id, Score.metric == metric)
-    return session.exec(query.where(Score.split == ScoreSplit.ALL)).first()
+def _primaries(session: Session, runs: list[Submission], metric: str) -> dict[int, float]:
+    """Each run's primary score on the whole sample, in one query."""
+    query = select(Score.submission_id, Score.value).where(
+        col(Score.submission_id).in_([r.id for r in runs]),
+        Score.metric == metric,
+        Score.split == ScoreSplit.ALL,
+    )
+    return {sid: value for sid, value in session.exec(query).all()}
 
 
 def practice_form(
@@ -58,11 +63,11 @@ def practice_form(
     team = session.get(Team, me.team.id)
     left, per_day = practice_left(session, challenge=challenge, team=team, phase=submit.phase)
     metric = challenge.parsed_spec.metrics.primary
+    recent = practice_runs(session, challenge=challenge, team_id=me.team.id, limit=RECENT)
+    scores = _primaries(session, recent, metric)
     runs = [
-        PracticeRow(
-            r.id or 0, r.status.value, r.kind.value, r.created_at, _primary(session, r, metric)
-        )
-        for r in practice_runs(session, challenge=challenge, team_id=me.team.id, limit=RECENT)
+        PracticeRow(r.id or 0, r.status.value, r.kind.value, r.created_at, scores.get(r.id or 0))
+        for r in recent
     ]
     kinds = [k for k in submit.kinds if k != SubmissionKind.PREDICTIONS.value]
     if refusal is None and not kinds:
